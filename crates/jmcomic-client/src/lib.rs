@@ -1,1 +1,48 @@
-//! placeholder
+//! The only crate of jmcomic that talks to the network.
+//!
+//! It speaks the site's mobile-app API (signed requests, AES-encrypted JSON responses) and
+//! fetches page images from the image CDN, and returns [`jmcomic_model`] entities. It never
+//! touches the file system.
+//!
+//! Facts about the site (paths, secrets, app version, domains, headers) live in [`site`],
+//! each with the spec section it comes from; all can be overridden on the [`ClientBuilder`].
+//!
+//! Requests rotate through a pool of domains: a failing domain hands over to the next at
+//! once, the last good domain is remembered, and waits (with jitter, honouring
+//! `Retry-After`) happen only after a whole round failed. Errors say what failed and offer
+//! predicates ([`Error::is_not_found`], [`Error::is_transient`], [`Error::is_blocked`]).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), jmcomic_client::Error> {
+//! use jmcomic_client::Client;
+//! use jmcomic_model::JmId;
+//!
+//! let client = Client::builder()
+//!     .api_domains(["http://127.0.0.1:8080"])   // an emulator or mirror; omit for the site
+//!     .image_domains(["http://127.0.0.1:8081"])
+//!     .build()?;
+//! let album = client.album(JmId::new(438516)).await?;
+//! for mut chapter in album.chapters() {
+//!     client.complete_chapter(&mut chapter).await?;
+//!     for image in chapter.images() {
+//!         let bytes = client.image_bytes(&image).await?;
+//!         println!("{} {} bytes", image.file_name, bytes.len());
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod client;
+mod crypto;
+mod domain;
+mod error;
+mod retry;
+pub mod site;
+mod wire;
+
+pub use client::{Client, ClientBuilder, Proxy};
+pub use domain::Domain;
+pub use error::{Attempt, Error, Result};
+pub use retry::RetryPolicy;
+pub use site::TemplateSecret;

@@ -1,0 +1,150 @@
+//! Everything this crate knows about the real site, in one place.
+//!
+//! Each fact names the section of the protocol spec it comes from
+//! (`../shared/spec/jmcomic-python.md`, derived from the Python package `jmcomic` 2.7.4 and
+//! the 2.7.10 wheel). The site changes these over time (domains above all, spec Appendix C),
+//! so every one of them can be overridden through [`crate::ClientBuilder`].
+
+use std::time::Duration;
+
+/// Secret for the `token` header of ordinary API requests (spec §6.2.1 `APP_TOKEN_SECRET`).
+pub const TOKEN_SECRET: &str = "185Hcomic3PAPP7R";
+
+/// Secret for the `token` header of `/chapter_view_template` (spec §6.2.1
+/// `APP_TOKEN_SECRET_2`). The Python source says other secrets get HTTP 403 there, but its
+/// synchronous client has signed that endpoint with [`TOKEN_SECRET`] since 2.7.0 and still
+/// passes its tests (spec §6.2.2, Appendix C): which one the server wants is uncertain, so
+/// [`TemplateSecret`] decides, defaulting to trying this one first.
+pub const CONTENT_TOKEN_SECRET: &str = "18comicAPPContent";
+
+/// Secret from which the response decryption key is derived (spec §6.2.1
+/// `APP_DATA_SECRET`, §6.2.4). Always this one, whatever secret signed the request: the
+/// golden vectors made with the Python package confirm it.
+pub const DATA_SECRET: &str = "185Hcomic3PAPP7R";
+
+/// Secret of the domain-server file (spec §6.2.1 `API_DOMAIN_SERVER_SECRET`, §6.2.7).
+pub const DOMAIN_SERVER_SECRET: &str = "diosfjckwpqpdfjkvnqQjsik";
+
+/// App version sent in `tokenparam` (spec Appendix A: `2.1.12` in jmcomic 2.7.10). The site
+/// rejects versions it considers stale with `"Not legal."` (user reports, spec `peers.md`
+/// §3 item 3); `/setting` announces the current one and the client adopts it when newer.
+pub const APP_VERSION: &str = "2.1.12";
+
+/// API domains built into the Python package (spec §6.2.1 `DOMAIN_API_LIST`, unchanged in
+/// 2.7.10). Used when no domains are configured, after trying the domain servers.
+pub const API_DOMAINS: &[&str] = &[
+    "www.cdnhjk.net",
+    "www.cdngwc.cc",
+    "www.cdngwc.net",
+    "www.cdngwc.club",
+];
+
+/// Image CDN hosts built into the Python package (spec §6.2.1 `DOMAIN_IMAGE_LIST`).
+pub const IMAGE_DOMAINS: &[&str] = &[
+    "cdn-msp.jmapiproxy1.cc",
+    "cdn-msp.jmapiproxy2.cc",
+    "cdn-msp2.jmapiproxy2.cc",
+    "cdn-msp3.jmapiproxy2.cc",
+    "cdn-msp.jmapinodeudzn.net",
+    "cdn-msp3.jmapinodeudzn.net",
+];
+
+/// Files listing the current API domains, encrypted (spec §6.2.1
+/// `API_URL_DOMAIN_SERVER_LIST`, §6.2.7).
+pub const DOMAIN_SERVER_URLS: &[&str] = &[
+    "https://rup4a04-c01.tos-ap-southeast-1.bytepluses.com/newsvr-2025.txt",
+    "https://rup4a04-c02.tos-cn-hongkong.bytepluses.com/newsvr-2025.txt",
+    "https://rup4a04-c03.tos-cn-beijing.bytepluses.com.cn/newsvr-2025.txt",
+];
+
+/// The scramble id assumed when the chapter template does not state one (spec §6.2.6; also
+/// the value of `SCRAMBLE_220980`, §6.2.1).
+pub const DEFAULT_SCRAMBLE_ID: u64 = 220_980;
+
+/// Headers of every API request (spec §6.2.1 `APP_HEADERS_TEMPLATE`): the Android app's
+/// WebView.
+pub const APP_HEADERS: &[(&str, &str)] = &[
+    ("accept-encoding", "gzip, deflate"),
+    (
+        "user-agent",
+        "Mozilla/5.0 (Linux; Android 9; V1938CT Build/PQ3A.190705.11211812; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/91.0.4472.114 Safari/537.36",
+    ),
+];
+
+/// Extra headers of image requests (spec §6.2.1 `APP_HEADERS_IMAGE`). `Referer` is added
+/// separately: it names the first API domain.
+pub const IMAGE_HEADERS: &[(&str, &str)] = &[
+    (
+        "accept",
+        "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",
+    ),
+    ("x-requested-with", "com.JMComic3.app"),
+    ("accept-language", "zh-CN,zh;q=0.9,en-US;q=0.8,en;q=0.7"),
+];
+
+/// Body the site's servers send (with HTTP 200) when their database is down (spec §6.3.4).
+pub const MYSQL_ERROR_TEXT: &str =
+    "Could not connect to mysql! Please check your database settings!";
+
+/// Body marker of a region block (spec §6.3.4).
+pub const RESTRICTED_TEXT: &str = "Restricted Access!";
+
+/// Title of Cloudflare's challenge page (user reports, spec `peers.md` §3 item 2).
+pub const CLOUDFLARE_CHALLENGE_TEXT: &str = "Just a moment...";
+
+/// `errorMsg` with which the API rejects a request it does not accept: a bad signature or an
+/// app version it considers stale (user reports; see [`APP_VERSION`]).
+pub const NOT_LEGAL_TEXT: &str = "Not legal";
+
+/// Results per search page (spec §2.5).
+pub const SEARCH_PAGE_SIZE: u64 = 80;
+
+/// Default timeout of one whole request. The Python async client uses 30 s (spec §6.5).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// API endpoints (spec §6.2.3). Paths are relative to an API domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `GET /setting`: cookies and the current app version.
+    Setting,
+    /// `GET /album?id=`.
+    Album,
+    /// `GET /chapter?id=`.
+    Chapter,
+    /// `GET /chapter_view_template?id=&mode=vertical&page=0&app_img_shunt=1&express=off&v=`:
+    /// an HTML page holding the scramble id. Not encrypted.
+    ChapterViewTemplate,
+    /// `GET /search?main_tag=&search_query=&page=&o=&t=`.
+    Search,
+}
+
+impl Endpoint {
+    /// The path on the API domain.
+    pub const fn path(self) -> &'static str {
+        match self {
+            Endpoint::Setting => "/setting",
+            Endpoint::Album => "/album",
+            Endpoint::Chapter => "/chapter",
+            Endpoint::ChapterViewTemplate => "/chapter_view_template",
+            Endpoint::Search => "/search",
+        }
+    }
+
+    /// Whether the response is the encrypted JSON envelope (spec §6.2.4).
+    pub const fn is_json(self) -> bool {
+        !matches!(self, Endpoint::ChapterViewTemplate)
+    }
+}
+
+/// Which secret signs `/chapter_view_template` requests (see [`CONTENT_TOKEN_SECRET`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TemplateSecret {
+    /// Try [`CONTENT_TOKEN_SECRET`]; if the site refuses it (403 or no scramble id), try
+    /// [`TOKEN_SECRET`] before assuming the default scramble id.
+    #[default]
+    ContentThenNormal,
+    /// Only [`CONTENT_TOKEN_SECRET`] (the Python async client).
+    Content,
+    /// Only [`TOKEN_SECRET`] (what the Python sync client actually sends, spec §6.2.2).
+    Normal,
+}
