@@ -121,6 +121,37 @@ mod tests {
         );
     }
 
+    /// Golden vectors made by running the Python package (app version 2.1.12): signing with
+    /// both secrets, envelopes decrypted with the data secret, and the domain-server file.
+    #[test]
+    fn python_vectors() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/data/crypto.json")).unwrap();
+        let cases = v["signing_and_envelope"].as_array().unwrap();
+        assert!(cases.len() >= 8);
+        for c in cases {
+            let ts = c["ts"].as_u64().unwrap();
+            let secret = c["secret"].as_str().unwrap();
+            assert_eq!(token(ts, secret), c["token"].as_str().unwrap());
+            assert_eq!(
+                tokenparam(ts, c["app_version"].as_str().unwrap()),
+                c["tokenparam"].as_str().unwrap()
+            );
+            let data = c["response_envelope"]["data"].as_str().unwrap();
+            assert_eq!(
+                decrypt_data(data, ts).unwrap(),
+                c["decrypted"].as_str().unwrap(),
+                "ts {ts} secret {secret}"
+            );
+        }
+        let ds = &v["domain_server_file"];
+        assert_eq!(
+            decrypt_domain_server(ds["body"].as_str().unwrap(), ds["secret"].as_str().unwrap())
+                .unwrap(),
+            ds["decrypted"].as_str().unwrap()
+        );
+    }
+
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(matches!(

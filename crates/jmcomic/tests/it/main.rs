@@ -1,0 +1,4 @@
+//! Integration tests of the jmcomic crate.
+
+mod dir_rule;
+mod options;
