@@ -1,1 +1,112 @@
-//! placeholder
+//! A loopback emulator of the JMComic site for tests and benchmarks.
+//!
+//! It serves the mobile API (spec `shared/spec/jmcomic-python.md` §6.2) and the image CDN from
+//! a deterministic synthetic [`Catalog`], with fault injection that can change at runtime. It
+//! shares no code with the client crate on purpose: tokens, AES, strip counts and scrambling
+//! are written here again from the spec, so a misreading cannot hide on both sides.
+//!
+//! # What it serves
+//!
+//! API hosts (`api_domains()`, host indexes `0..api_hosts`):
+//!
+//! * every API route checks `token` / `tokenparam` (spec §6.2.2): `token` must be
+//!   `md5hex("{ts}185Hcomic3PAPP7R")` and the app version in `tokenparam` at least
+//!   [`EmulatorBuilder::min_app_version`]; otherwise HTTP 200 with
+//!   `{"code":400,"data":[],"errorMsg":"Not legal."}` (unencrypted);
+//! * JSON answers are `{"code":200,"errorMsg":"","data":"<base64 AES-256-ECB>"}`, keyed by
+//!   `md5hex("{ts}185Hcomic3PAPP7R")` for the `ts` of the request's `tokenparam` (§6.2.4);
+//! * `GET /setting` (sets the `ipcountry` and `ipm5` cookies), `GET /album?id=`,
+//!   `GET /chapter?id=` (both answer with the placeholder album "禁漫娘" when the `ipm5` cookie
+//!   is missing, §6.2.7), `GET /chapter_view_template?id=...` (HTML with
+//!   `var scramble_id = N;`, signed with `18comicAPPContent`, else 403), `GET /search`,
+//!   `GET /categories/filter`;
+//! * `GET /newsvr-2025.txt`: the domain-server file (BOM + base64 AES, §6.2.7).
+//!
+//! `/album?id=<chapter id>` for a chapter that is not its album's first answers with that
+//! chapter's record shaped as an album whose `series_id` is the parent album (the 2.7.10
+//! redirect, spec Appendix A). Missing ids are answered per [`MissingStyle`].
+//!
+//! CDN hosts (`image_domains()`): `GET /media/photos/{chapter_id}/{file}` (pages scrambled per
+//! spec §7: strip count §7.1 from the album's scramble id, the chapter id and the file stem;
+//! GIFs never) and `GET /media/albums/{album_id}.jpg` / `{album_id}_3x4.jpg` (covers). No
+//! token or cookie needed. Anything else is 404.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//! use jmcomic_emulator::{Emulator, FaultKind, FaultRule, HostDown, Times};
+//!
+//! let emu = Emulator::builder()
+//!     .api_hosts(2)
+//!     .cdn_hosts(1)
+//!     .latency(Duration::ZERO)
+//!     .fault(FaultRule::new("/album", FaultKind::Status(503)).times(Times::First(1)))
+//!     .start()?;
+//! let api = emu.api_domains();            // ["http://127.0.0.1:PORT", ...]
+//! assert_eq!(api.len(), 2);
+//! assert!(emu.domain_server_url().ends_with("/newsvr-2025.txt"));
+//!
+//! // What a correct client must reconstruct from the scrambled page:
+//! let original = emu.original_page(438516, "00001.webp").expect("page");
+//! assert_eq!(emu.strip_count_used(438516, "00001.webp"), Some(6)); // spec §7.1 example
+//! assert_eq!(original.rgb.len(), (original.width * original.height * 3) as usize);
+//!
+//! // Faults can change at runtime; hosts can go down and come back.
+//! let id = emu.add_fault("reset@/media/photos/438516/00002.webp;first=1".parse()?);
+//! emu.remove_fault(id);
+//! emu.set_host_down(1, HostDown::Refuse);
+//! emu.set_host_down(1, HostDown::Up);
+//! assert!(emu.requests().is_empty());
+//! drop(emu); // stops every listener
+//! # Ok::<(), jmcomic_emulator::Error>(())
+//! ```
+//!
+//! # The `jmcomic-emulator` binary
+//!
+//! ```text
+//! jmcomic-emulator [--bind 127.0.0.1] [--port N] [--api-hosts 1] [--cdn-hosts 1]
+//!                  [--latency-ms 0] [--catalog standard|bench]
+//!                  [--bench-albums 20 --bench-pages 20 --bench-width 800 --bench-height 1200]
+//!                  [--fault SPEC]... [--require-cookies=false] [--warm]
+//!                  [--app-version V] [--min-app-version V]
+//!                  [--template-secret content|normal|either]
+//!                  [--missing-style null-name|empty-data|error-msg]
+//! ```
+//!
+//! API hosts listen on ports `N..`, CDN hosts right after (`--port 0`: ephemeral ports). Once
+//! listening it prints one JSON line on stdout,
+//! `{"api_domains":[...],"image_domains":[...],"domain_server_url":"..."}`, then serves until
+//! Ctrl-C or SIGTERM, and on exit prints its CPU time as one JSON line on stderr,
+//! `{"cpu_user_s":1.23,"cpu_system_s":0.45,"cpu_total_s":1.68}` (from `/proc/self/stat`), so
+//! benchmarks can check the emulator was not the bottleneck. The `--fault` syntax is
+//! documented on [`FaultRule`], e.g. `status=503@/media/photos/220980/;first=2` or
+//! `reset@/album;p=0.3;seed=7`.
+//!
+//! # Spec uncertainties made options
+//!
+//! * the secret `/chapter_view_template` wants: [`TemplateSecret`] (spec §6.2.2, Appendix C);
+//! * how missing ids are answered: [`MissingStyle`] (spec §6.2.5);
+//! * whether cookies are enforced: [`EmulatorBuilder::require_cookies`] (spec §6.2.7);
+//! * timestamp freshness: [`EmulatorBuilder::max_clock_skew`] (Appendix C: the real server's
+//!   tolerance of the fixed timestamp is unknown; default: no check).
+#![deny(missing_docs)]
+
+mod catalog;
+mod crypto;
+mod emulator;
+mod error;
+mod fault;
+mod pages;
+mod routes;
+mod scramble;
+mod server;
+mod site;
+
+pub use catalog::{AlbumSpec, Catalog, ChapterSpec, PageKind, PageSpec};
+pub use emulator::{
+    Emulator, EmulatorBuilder, HostDown, MissingStyle, RequestRecord, TemplateSecret,
+};
+pub use error::{Error, Result};
+pub use fault::{FaultId, FaultKind, FaultRule, Times};
+pub use pages::OriginalPage;

@@ -1,1 +1,213 @@
-fn main() {}
+//! `jmcomic-emulator`: runs the site emulator until Ctrl-C / SIGTERM (see the library docs for
+//! the flags and the output format).
+
+use std::net::IpAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{ArgAction, Parser, ValueEnum};
+use jmcomic_emulator::{Catalog, Emulator, FaultRule, MissingStyle, TemplateSecret};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CatalogArg {
+    Standard,
+    Bench,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TemplateSecretArg {
+    Content,
+    Normal,
+    Either,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MissingStyleArg {
+    NullName,
+    EmptyData,
+    ErrorMsg,
+}
+
+/// A loopback emulator of the JMComic site (mobile API + image CDN) for tests and benchmarks.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// First port: API hosts on PORT.., CDN hosts right after (0 = ephemeral).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Number of API hosts.
+    #[arg(long, default_value_t = 1)]
+    api_hosts: usize,
+    /// Number of image CDN hosts.
+    #[arg(long, default_value_t = 1)]
+    cdn_hosts: usize,
+    /// Latency added to every request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Which catalog to serve.
+    #[arg(long, value_enum, default_value = "standard")]
+    catalog: CatalogArg,
+    /// Bench catalog: number of albums.
+    #[arg(long, default_value_t = 20)]
+    bench_albums: usize,
+    /// Bench catalog: pages per album.
+    #[arg(long, default_value_t = 20)]
+    bench_pages: usize,
+    /// Bench catalog: page width.
+    #[arg(long, default_value_t = 800)]
+    bench_width: u32,
+    /// Bench catalog: page height.
+    #[arg(long, default_value_t = 1200)]
+    bench_height: u32,
+    /// A fault rule, e.g. `status=503@/media/photos/220980/;first=2` (repeatable).
+    #[arg(long = "fault", value_name = "SPEC")]
+    faults: Vec<String>,
+    /// Whether /album and /chapter need the ipm5 cookie.
+    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    require_cookies: bool,
+    /// The jm3_version /setting reports.
+    #[arg(long, default_value = "2.1.12")]
+    app_version: String,
+    /// The lowest app version accepted in tokenparam.
+    #[arg(long, default_value = "2.1.12")]
+    min_app_version: String,
+    /// Secret(s) /chapter_view_template accepts.
+    #[arg(long, value_enum, default_value = "content")]
+    template_secret: TemplateSecretArg,
+    /// How missing albums/chapters are answered.
+    #[arg(long, value_enum, default_value = "null-name")]
+    missing_style: MissingStyleArg,
+    /// Encode every page before printing the domains.
+    #[arg(long)]
+    warm: bool,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let args = Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jmcomic-emulator: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), jmcomic_emulator::Error> {
+    let catalog = match args.catalog {
+        CatalogArg::Standard => Catalog::standard(),
+        CatalogArg::Bench => Catalog::bench(
+            args.bench_albums,
+            args.bench_pages,
+            args.bench_width,
+            args.bench_height,
+        ),
+    };
+    let mut builder = Emulator::builder()
+        .bind_addr(args.bind)
+        .first_port(args.port)
+        .api_hosts(args.api_hosts)
+        .cdn_hosts(args.cdn_hosts)
+        .latency(Duration::from_millis(args.latency_ms))
+        .catalog(catalog)
+        .require_cookies(args.require_cookies)
+        .app_version(args.app_version)
+        .min_app_version(args.min_app_version)
+        .template_secret(match args.template_secret {
+            TemplateSecretArg::Content => TemplateSecret::Content,
+            TemplateSecretArg::Normal => TemplateSecret::Normal,
+            TemplateSecretArg::Either => TemplateSecret::Either,
+        })
+        .missing_style(match args.missing_style {
+            MissingStyleArg::NullName => MissingStyle::NullName,
+            MissingStyleArg::EmptyData => MissingStyle::EmptyData,
+            MissingStyleArg::ErrorMsg => MissingStyle::ErrorMsg,
+        });
+    for spec in &args.faults {
+        builder = builder.fault(spec.parse::<FaultRule>()?);
+    }
+    let emu = builder.start()?;
+    if args.warm {
+        emu.warm();
+    }
+    let line = serde_json::json!({
+        "api_domains": emu.api_domains(),
+        "image_domains": emu.image_domains(),
+        "domain_server_url": emu.domain_server_url(),
+    });
+    println!("{line}");
+    wait_for_signal()?;
+    drop(emu);
+    print_cpu_time();
+    Ok(())
+}
+
+/// Blocks until Ctrl-C or SIGTERM.
+fn wait_for_signal() -> Result<(), jmcomic_emulator::Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| jmcomic_emulator::Error::Runtime { source })?;
+    runtime.block_on(async {
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .map_err(|source| jmcomic_emulator::Error::Runtime { source })?;
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        Ok(())
+    })
+}
+
+/// Prints the process's CPU time (all threads, reaped ones included) as one JSON line on
+/// stderr. `/proc/self/stat` fields 14 and 15 are in clock ticks; Linux's USER_HZ is 100 on
+/// every architecture it exposes to user space.
+fn print_cpu_time() {
+    const USER_HZ: f64 = 100.0;
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        eprintln!(r#"{{"cpu_user_s":null,"cpu_system_s":null,"cpu_total_s":null}}"#);
+        return;
+    };
+    // The command name (field 2) may contain spaces; fields after its closing ')' are plain.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After ')' the first field is field 3 (state), so utime (14) is index 11, stime (15) 12.
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0.0, |t| t as f64 / USER_HZ)
+    };
+    let (user, system) = (ticks(11), ticks(12));
+    eprintln!(
+        "{}",
+        serde_json::json!({
+            "cpu_user_s": user,
+            "cpu_system_s": system,
+            "cpu_total_s": user + system,
+        })
+    );
+}

@@ -1,0 +1,714 @@
+//! The synthetic catalog the emulator serves: albums -> chapters -> pages.
+//!
+//! Everything is deterministic: the same catalog always yields the same JSON and the same page
+//! bytes. Page pixels are drawn from [`PageSpec::seed`] (or, when that is `None`, from the
+//! chapter id and page index), so a catalog is only metadata until a page is requested.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::error::{Error, Result};
+
+/// How a page is encoded on the CDN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PageKind {
+    /// Lossy WebP (libwebp, quality 85), scrambled by the strip count. The common case on the
+    /// real CDN.
+    LossyWebp,
+    /// Lossless WebP, scrambled: lets tests check descrambling pixel for pixel.
+    LosslessWebp,
+    /// Baseline JPEG (quality 90), scrambled.
+    Jpeg,
+    /// Animated GIF (2+ frames); never scrambled (spec §7.3).
+    Gif,
+}
+
+impl PageKind {
+    /// The file extension the site uses for this kind, with no dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::LossyWebp | Self::LosslessWebp => "webp",
+            Self::Jpeg => "jpg",
+            Self::Gif => "gif",
+        }
+    }
+
+    /// The `Content-Type` the CDN sends.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::LossyWebp | Self::LosslessWebp => "image/webp",
+            Self::Jpeg => "image/jpeg",
+            Self::Gif => "image/gif",
+        }
+    }
+
+    /// Whether the CDN scrambles pages of this kind (all but GIF, spec §7.3).
+    pub fn is_scrambled_kind(self) -> bool {
+        !matches!(self, Self::Gif)
+    }
+}
+
+impl fmt::Display for PageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::LossyWebp => "lossy-webp",
+            Self::LosslessWebp => "lossless-webp",
+            Self::Jpeg => "jpeg",
+            Self::Gif => "gif",
+        })
+    }
+}
+
+/// One page (image) of a chapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageSpec {
+    /// File name as listed in the chapter's `images`, e.g. `00001.webp`.
+    pub file_name: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Encoding.
+    pub kind: PageKind,
+    /// Drawing seed. `None` derives it from (chapter id, page index), so every page differs;
+    /// bench catalogs share a few seeds so that pages (and their encodings) are reused.
+    pub seed: Option<u64>,
+}
+
+impl PageSpec {
+    /// A page with an explicit file name.
+    pub fn new(file_name: impl Into<String>, width: u32, height: u32, kind: PageKind) -> Self {
+        Self {
+            file_name: file_name.into(),
+            width,
+            height,
+            kind,
+            seed: None,
+        }
+    }
+
+    /// The site's naming: page `index` (1-based) is `{index:05}.{ext}`.
+    pub fn numbered(index: usize, width: u32, height: u32, kind: PageKind) -> Self {
+        Self::new(
+            format!("{index:05}.{}", kind.extension()),
+            width,
+            height,
+            kind,
+        )
+    }
+
+    /// Sets the drawing seed.
+    #[must_use]
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The file name without its extension, the input of the strip count (spec §7.1).
+    pub fn stem(&self) -> &str {
+        self.file_name
+            .rsplit_once('.')
+            .map_or(self.file_name.as_str(), |(stem, _)| stem)
+    }
+}
+
+/// One chapter (the spec's "photo"); its id is what image URLs and strip counts use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChapterSpec {
+    /// Chapter (photo) id.
+    pub id: u64,
+    /// Chapter title (the `name` of `/chapter` and of the album's `series` entry).
+    pub title: String,
+    /// The `sort` of the album's `series` entry (1-based episode number).
+    pub sort: u32,
+    /// Pages in reading order.
+    pub pages: Vec<PageSpec>,
+}
+
+impl ChapterSpec {
+    /// A chapter.
+    pub fn new(id: u64, title: impl Into<String>, sort: u32, pages: Vec<PageSpec>) -> Self {
+        Self {
+            id,
+            title: title.into(),
+            sort,
+            pages,
+        }
+    }
+
+    /// Looks a page up by file name.
+    pub fn page(&self, file_name: &str) -> Option<&PageSpec> {
+        self.pages.iter().find(|p| p.file_name == file_name)
+    }
+
+    /// The page's 0-based index in the chapter.
+    pub fn page_index(&self, file_name: &str) -> Option<usize> {
+        self.pages.iter().position(|p| p.file_name == file_name)
+    }
+}
+
+/// One album (the spec's "album"/本子). By site convention its id equals its first chapter's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlbumSpec {
+    /// Album id (== `chapters[0].id`).
+    pub id: u64,
+    /// Title (`name`).
+    pub title: String,
+    /// Authors (`author` list; may be empty).
+    pub authors: Vec<String>,
+    /// Tags (no spaces: `/chapter` joins them with spaces, spec §6.2.5).
+    pub tags: Vec<String>,
+    /// Works (作品).
+    pub works: Vec<String>,
+    /// Actors (登场人物).
+    pub actors: Vec<String>,
+    /// Description; `None` is sent as JSON `null`.
+    pub description: Option<String>,
+    /// Scramble id served by `/chapter_view_template` and used for strip counts (spec §6.2.6).
+    pub scramble_id: u64,
+    /// Chapters in `series` order. One chapter = a single-chapter album (empty `series`).
+    pub chapters: Vec<ChapterSpec>,
+    /// `total_views`.
+    pub views: u64,
+    /// `likes`.
+    pub likes: u64,
+    /// `comment_total`.
+    pub comments: u64,
+    /// `addtime` (unix seconds).
+    pub addtime: u64,
+}
+
+impl AlbumSpec {
+    /// An album with the given chapters; id = first chapter's id (0 if there is none, which
+    /// the emulator rejects at start), scramble id 220980, counters derived from the id.
+    pub fn new(title: impl Into<String>, chapters: Vec<ChapterSpec>) -> Self {
+        let id = chapters.first().map_or(0, |c| c.id);
+        Self {
+            id,
+            title: title.into(),
+            authors: Vec::new(),
+            tags: Vec::new(),
+            works: Vec::new(),
+            actors: Vec::new(),
+            description: None,
+            scramble_id: crate::site::SCRAMBLE_220980,
+            chapters,
+            views: 1000 + id % 97_331,
+            likes: 10 + id % 4_211,
+            comments: id % 97,
+            addtime: 1_500_000_000 + (id * 7_919) % 250_000_000,
+        }
+    }
+
+    /// A single-chapter album whose one chapter has the album's title and sort 1.
+    pub fn single(id: u64, title: impl Into<String>, pages: Vec<PageSpec>) -> Self {
+        let title = title.into();
+        Self::new(title.clone(), vec![ChapterSpec::new(id, title, 1, pages)])
+    }
+
+    /// Sets the authors.
+    #[must_use]
+    pub fn with_authors(mut self, authors: &[&str]) -> Self {
+        self.authors = authors.iter().map(ToString::to_string).collect();
+        self
+    }
+
+    /// Sets the tags.
+    #[must_use]
+    pub fn with_tags(mut self, tags: &[&str]) -> Self {
+        self.tags = tags.iter().map(ToString::to_string).collect();
+        self
+    }
+
+    /// Sets the works.
+    #[must_use]
+    pub fn with_works(mut self, works: &[&str]) -> Self {
+        self.works = works.iter().map(ToString::to_string).collect();
+        self
+    }
+
+    /// Sets the actors.
+    #[must_use]
+    pub fn with_actors(mut self, actors: &[&str]) -> Self {
+        self.actors = actors.iter().map(ToString::to_string).collect();
+        self
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets the scramble id.
+    #[must_use]
+    pub fn with_scramble_id(mut self, scramble_id: u64) -> Self {
+        self.scramble_id = scramble_id;
+        self
+    }
+
+    /// Whether the album has a single chapter (empty `series`, `series_id` "0").
+    pub fn is_single(&self) -> bool {
+        self.chapters.len() == 1
+    }
+
+    /// Looks a chapter of this album up by id.
+    pub fn chapter(&self, id: u64) -> Option<&ChapterSpec> {
+        self.chapters.iter().find(|c| c.id == id)
+    }
+
+    /// Total pages over all chapters (`total_photos`).
+    pub fn page_count(&self) -> usize {
+        self.chapters.iter().map(|c| c.pages.len()).sum()
+    }
+}
+
+/// The whole site: albums plus the placeholder album "禁漫娘" that the real API answers with
+/// when a request carries no cookies (spec §6.2.7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    /// The albums, in "site" order (used for related lists and the default search order tie
+    /// break).
+    pub albums: Vec<AlbumSpec>,
+    /// The placeholder album (also served for its own id).
+    pub placeholder: AlbumSpec,
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self::standard()
+    }
+}
+
+/// Deterministic 64-bit mixer (splitmix64), used to derive sizes and seeds.
+pub(crate) fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The drawing seed of a page: its own, or one derived from (chapter id, page index).
+pub(crate) fn page_seed(chapter_id: u64, index: usize, page: &PageSpec) -> u64 {
+    page.seed
+        .unwrap_or_else(|| mix(chapter_id.wrapping_mul(1_000_003) ^ index as u64))
+}
+
+/// Pages for the standard catalog: sizes in 120..=480 x 150..=720 derived from the chapter id,
+/// odd heights on every other page.
+fn std_pages(chapter_id: u64, kinds: &[PageKind]) -> Vec<PageSpec> {
+    kinds
+        .iter()
+        .enumerate()
+        .map(|(i, &kind)| {
+            let r = mix(chapter_id * 131 + i as u64);
+            let (mut w, mut h) = (120 + (r % 361) as u32, 150 + ((r >> 20) % 571) as u32);
+            if kind == PageKind::Gif {
+                // Animated pages stay small: GIF encoding is the slowest path.
+                (w, h) = (w.min(200), h.min(260));
+            }
+            if i % 2 == 0 {
+                h = (h | 1).min(719);
+            }
+            PageSpec::numbered(i + 1, w, h, kind)
+        })
+        .collect()
+}
+
+fn chapter(id: u64, title: &str, sort: u32, kinds: &[PageKind]) -> ChapterSpec {
+    ChapterSpec::new(id, title, sort, std_pages(id, kinds))
+}
+
+impl Catalog {
+    /// A catalog with no albums and the standard placeholder.
+    pub fn empty() -> Self {
+        Self {
+            albums: Vec::new(),
+            placeholder: Self::standard_placeholder(),
+        }
+    }
+
+    /// Adds an album (builder style).
+    #[must_use]
+    pub fn with_album(mut self, album: AlbumSpec) -> Self {
+        self.albums.push(album);
+        self
+    }
+
+    /// Replaces the placeholder album.
+    #[must_use]
+    pub fn with_placeholder(mut self, placeholder: AlbumSpec) -> Self {
+        self.placeholder = placeholder;
+        self
+    }
+
+    fn standard_placeholder() -> AlbumSpec {
+        use PageKind::LossyWebp as L;
+        AlbumSpec::single(200_000, "禁漫娘", std_pages(200_000, &[L, L]))
+            .with_authors(&["禁漫天堂"])
+            .with_tags(&["禁漫娘", "公告"])
+            .with_description("請使用最新版本的APP")
+    }
+
+    /// The standard test catalog (about 100 pages, every strip-count branch, hostile titles).
+    ///
+    /// | album | chapters (pages) | notes |
+    /// |---|---|---|
+    /// | 220979 | 220979 (4), 220980 (5), 220981 (4) | CJK title; straddles the 220980 threshold; 220980/00005 is 24x7 (height < 10 strips); 220981/00004 has height 200 (divisible by 10) |
+    /// | 268849 | 268849 (4), 268850 (5), 268851 (4) | Python's `oname` example title (brackets); straddles 268850 |
+    /// | 421925 | 421925 (5), 421926 (6), 421927 (4) | straddles 421926 (md5 modulus 10 -> 8) |
+    /// | 438516 | single (8) | emoji title |
+    /// | 1180203 | single (6) | `/ \ : * ? " < > \|` in the title |
+    /// | 10086 | single (3) | `..` and leading/trailing spaces; below 220980 (unscrambled) |
+    /// | 147643 | 147643 (3), 147650 (4) | tab and newline in the title; unscrambled |
+    /// | 350234 | single (5) | title longer than 300 bytes of UTF-8 |
+    /// | 500000 | 500000 (4), 500123 (3), 500050 (3) | `series` listed out of sort order (sorts 1, 3, 2) |
+    /// | 230000 | single (6) | no authors |
+    /// | 400000 | single (6) | |
+    /// | 1000000 | single (6) | |
+    /// | placeholder 200000 | single (2) | "禁漫娘" |
+    ///
+    /// Kinds: mostly lossy WebP; lossless WebP, JPEG and GIF pages are spread over every
+    /// strip-count branch (see [`Catalog::pages_of_kind`]).
+    pub fn standard() -> Self {
+        use PageKind::{Gif as G, Jpeg as J, LosslessWebp as X, LossyWebp as L};
+
+        let mut a1 = AlbumSpec::new(
+            "CJK 中文標題 日本語のタイトル 한국어 제목",
+            vec![
+                chapter(220_979, "第1話", 1, &[L, L, J, X]),
+                chapter(220_980, "第2話 中編", 2, &[X, X, L, L, X]),
+                chapter(220_981, "第3話 完結", 3, &[L, G, J, X]),
+            ],
+        )
+        .with_authors(&["作者甲", "作者乙"])
+        .with_tags(&["中文", "全彩", "長篇"])
+        .with_works(&["原創"])
+        .with_actors(&["主角"])
+        .with_description("一個跨越門檻的系列。");
+        // Edge sizes: a page shorter than its strip count, and one whose height divides evenly.
+        a1.chapters[1].pages[4].width = 24;
+        a1.chapters[1].pages[4].height = 7;
+        a1.chapters[2].pages[3].height = 200;
+
+        let a2 = AlbumSpec::new(
+            "喂我吃吧 老師! [欶瀾漢化組] [BLVEFO9] たべさせて… [中國翻譯]",
+            vec![
+                chapter(268_849, "第1話", 1, &[L, L, X, J]),
+                chapter(268_850, "第2話", 2, &[X, L, L, X, J]),
+                chapter(268_851, "第3話", 3, &[L, X, L, G]),
+            ],
+        )
+        .with_authors(&["BLVEFO9"])
+        .with_tags(&["漢化", "同人"])
+        .with_works(&["たべさせて"])
+        .with_description("Python oname example.");
+
+        let a3 = AlbumSpec::new(
+            "Plain ASCII Series",
+            vec![
+                chapter(421_925, "Chapter One", 1, &[X, L, L, J, L]),
+                chapter(421_926, "Chapter Two", 2, &[X, X, L, L, J, L]),
+                chapter(421_927, "Chapter Three", 3, &[L, L, X, J]),
+            ],
+        )
+        .with_authors(&["Alice", "Bob"])
+        .with_tags(&["english", "series"])
+        .with_actors(&["Carol"]);
+
+        let a4 = AlbumSpec::single(
+            438_516,
+            "Emoji 😀🎉 album ✨ 🏳️‍🌈",
+            std_pages(438_516, &[L, L, G, X, J, L, L, X]),
+        )
+        .with_authors(&["絵文字"])
+        .with_tags(&["emoji", "單本"])
+        .with_description("");
+
+        let a5 = AlbumSpec::single(
+            1_180_203,
+            r#"Reserved / \ : * ? " < > | chars"#,
+            std_pages(1_180_203, &[L, X, J, L, L, X]),
+        )
+        .with_authors(&["Path/Breaker"])
+        .with_tags(&["reserved", "windows"]);
+
+        let a6 = AlbumSpec::single(
+            10_086,
+            "  ..Dots and spaces..  ",
+            std_pages(10_086, &[L, J, X]),
+        )
+        .with_authors(&[" spaced author "])
+        .with_tags(&["old"]);
+
+        let a7 = AlbumSpec::new(
+            "Control\tTab and\nNewline",
+            vec![
+                chapter(147_643, "Part\t1", 1, &[L, X, G]),
+                chapter(147_650, "Part\n2", 2, &[J, L, L, X]),
+            ],
+        )
+        .with_authors(&["Ctrl"])
+        .with_tags(&["control"]);
+
+        let long_title = format!("Long title: {}", "とても長いタイトル、".repeat(12));
+        let a8 = AlbumSpec::single(350_234, long_title, std_pages(350_234, &[X, L, J, L, L]))
+            .with_authors(&["長文"])
+            .with_tags(&["long"]);
+
+        let a9 = AlbumSpec::new(
+            "Out-of-order series 乱序",
+            vec![
+                chapter(500_000, "Episode 1", 1, &[L, X, L, J]),
+                chapter(500_123, "Episode 3", 3, &[L, L, X]),
+                chapter(500_050, "Episode 2", 2, &[X, L, G]),
+            ],
+        )
+        .with_authors(&["Shuffler"])
+        .with_tags(&["series", "order"]);
+
+        let a10 = AlbumSpec::single(
+            230_000,
+            "Single 單本 no author",
+            std_pages(230_000, &[L, L, X, J, L, L]),
+        )
+        .with_tags(&["單本"]);
+
+        let a11 = AlbumSpec::single(
+            400_000,
+            "Another single",
+            std_pages(400_000, &[L, X, L, L, J, L]),
+        )
+        .with_authors(&["Dave"])
+        .with_tags(&["single"]);
+
+        let a12 = AlbumSpec::single(
+            1_000_000,
+            "Million 百万",
+            std_pages(1_000_000, &[L, L, X, L, J, L]),
+        )
+        .with_authors(&["Eve"])
+        .with_tags(&["big", "single"])
+        .with_works(&["Million Works"]);
+
+        Self {
+            albums: vec![a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12],
+            placeholder: Self::standard_placeholder(),
+        }
+    }
+
+    /// A benchmark catalog: `albums` single-chapter albums of `pages_per_album` lossy WebP pages
+    /// of `width` x `height`.
+    ///
+    /// A quarter of the albums have ids below 220980 (unscrambled), the rest are spread over
+    /// the 10-strip and both md5 branches. Pages reuse five drawn originals, so only
+    /// (original, strip count) pairs are ever encoded: warming a large bench catalog costs a few
+    /// dozen encodes, not one per page.
+    pub fn bench(albums: usize, pages_per_album: usize, width: u32, height: u32) -> Self {
+        const DISTINCT_ORIGINALS: u64 = 5;
+        let albums = (0..albums)
+            .map(|i| {
+                let quarter = (i / 4) as u64;
+                let id = match i % 4 {
+                    0 => 1_000 + quarter,
+                    1 => 221_000 + quarter,
+                    2 => 270_000 + quarter,
+                    _ => 1_000_000 + quarter,
+                };
+                let pages = (0..pages_per_album)
+                    .map(|p| {
+                        let seed = (i * pages_per_album + p) as u64 % DISTINCT_ORIGINALS;
+                        PageSpec::numbered(p + 1, width, height, PageKind::LossyWebp)
+                            .with_seed(seed)
+                    })
+                    .collect();
+                AlbumSpec::single(id, format!("Bench album {i}"), pages)
+                    .with_authors(&["bench"])
+                    .with_tags(&["bench"])
+            })
+            .collect();
+        Self {
+            albums,
+            placeholder: Self::standard_placeholder(),
+        }
+    }
+
+    /// Looks an album up by id (the placeholder included). Linear; the server uses its own
+    /// index.
+    pub fn album(&self, id: u64) -> Option<&AlbumSpec> {
+        self.all_albums().find(|a| a.id == id)
+    }
+
+    /// Looks a chapter up by id, returning it with its album (the placeholder included).
+    pub fn chapter(&self, id: u64) -> Option<(&ChapterSpec, &AlbumSpec)> {
+        self.all_albums()
+            .find_map(|a| a.chapter(id).map(|c| (c, a)))
+    }
+
+    /// Every album, the placeholder last.
+    pub fn all_albums(&self) -> impl Iterator<Item = &AlbumSpec> {
+        self.albums.iter().chain(std::iter::once(&self.placeholder))
+    }
+
+    /// `(chapter id, file name)` of every page of the given kind, in catalog order.
+    pub fn pages_of_kind(&self, kind: PageKind) -> Vec<(u64, String)> {
+        self.all_albums()
+            .flat_map(|a| a.chapters.iter())
+            .flat_map(|c| {
+                c.pages
+                    .iter()
+                    .filter(move |p| p.kind == kind)
+                    .map(move |p| (c.id, p.file_name.clone()))
+            })
+            .collect()
+    }
+
+    /// Total pages over all albums (the placeholder included).
+    pub fn page_count(&self) -> usize {
+        self.all_albums().map(AlbumSpec::page_count).sum()
+    }
+
+    /// Checks the invariants the server relies on.
+    pub(crate) fn validate(&self) -> Result<()> {
+        let invalid = |reason: String| Err(Error::InvalidCatalog { reason });
+        let mut album_ids = HashSet::new();
+        let mut chapter_ids = HashSet::new();
+        for album in self.all_albums() {
+            if !album_ids.insert(album.id) {
+                return invalid(format!("duplicate album id {}", album.id));
+            }
+            let Some(first) = album.chapters.first() else {
+                return invalid(format!("album {} has no chapter", album.id));
+            };
+            if first.id != album.id {
+                return invalid(format!(
+                    "album {} must have its own id as first chapter id (site convention), found {}",
+                    album.id, first.id
+                ));
+            }
+            for tag in &album.tags {
+                if tag.chars().any(char::is_whitespace) {
+                    return invalid(format!(
+                        "album {} tag {tag:?} contains whitespace (chapter tags are space separated)",
+                        album.id
+                    ));
+                }
+            }
+            for ch in &album.chapters {
+                if !chapter_ids.insert(ch.id) {
+                    return invalid(format!("duplicate chapter id {}", ch.id));
+                }
+                let mut names = HashSet::new();
+                for page in &ch.pages {
+                    if !names.insert(page.file_name.as_str()) {
+                        return invalid(format!(
+                            "chapter {} lists {} twice",
+                            ch.id, page.file_name
+                        ));
+                    }
+                    if page.file_name.is_empty()
+                        || page.file_name.contains(['/', '?', '#', '%'])
+                        || page.file_name.chars().any(char::is_control)
+                    {
+                        return invalid(format!(
+                            "chapter {} page name {:?} is not URL safe",
+                            ch.id, page.file_name
+                        ));
+                    }
+                    let max = if page.kind == PageKind::Gif {
+                        u32::from(u16::MAX)
+                    } else {
+                        16_383
+                    };
+                    if page.width == 0 || page.height == 0 || page.width > max || page.height > max
+                    {
+                        return invalid(format!(
+                            "chapter {} page {} has size {}x{} (1..={max})",
+                            ch.id, page.file_name, page.width, page.height
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scramble::strip_count;
+
+    #[test]
+    fn standard_catalog_is_valid_and_sized() {
+        let c = Catalog::standard();
+        c.validate().expect("valid");
+        let pages = c.page_count();
+        assert!((95..=150).contains(&pages), "{pages} pages");
+        for a in c.all_albums() {
+            for ch in &a.chapters {
+                assert!((2..=8).contains(&ch.pages.len()), "chapter {}", ch.id);
+            }
+        }
+        assert!(c.album(438_516).is_some_and(AlbumSpec::is_single));
+        let (ch, album) = c.chapter(220_980).expect("chapter");
+        assert_eq!((ch.id, album.id), (220_980, 220_979));
+    }
+
+    #[test]
+    fn standard_catalog_covers_every_strip_branch() {
+        let c = Catalog::standard();
+        let mut nums = HashSet::new();
+        let mut tiny = false;
+        for a in c.all_albums() {
+            for ch in &a.chapters {
+                for p in &ch.pages {
+                    if p.kind.is_scrambled_kind() {
+                        let n = strip_count(a.scramble_id, ch.id, p.stem());
+                        nums.insert(n);
+                        tiny |= n > p.height;
+                    }
+                }
+            }
+        }
+        assert!(nums.contains(&0) && nums.contains(&10), "{nums:?}");
+        assert!(nums.len() >= 6, "{nums:?}");
+        assert!(tiny);
+        for kind in [
+            PageKind::LossyWebp,
+            PageKind::LosslessWebp,
+            PageKind::Jpeg,
+            PageKind::Gif,
+        ] {
+            assert!(!c.pages_of_kind(kind).is_empty(), "{kind}");
+        }
+        let long = c.album(350_234).expect("long");
+        assert!(long.title.len() > 300);
+    }
+
+    #[test]
+    fn bench_catalog_quarter_unscrambled() {
+        let c = Catalog::bench(40, 3, 64, 80);
+        c.validate().expect("valid");
+        let below = c
+            .albums
+            .iter()
+            .filter(|a| a.id < crate::site::SCRAMBLE_220980)
+            .count();
+        assert_eq!(below, 10);
+    }
+
+    #[test]
+    fn validate_rejects_bad_catalogs() {
+        let page = || vec![PageSpec::numbered(1, 10, 10, PageKind::LossyWebp)];
+        let dup = Catalog::empty()
+            .with_album(AlbumSpec::single(5, "a", page()))
+            .with_album(AlbumSpec::single(5, "b", page()));
+        assert!(dup.validate().is_err());
+        let mut zero = Catalog::empty().with_album(AlbumSpec::single(6, "a", page()));
+        zero.albums[0].chapters[0].pages[0].height = 0;
+        assert!(zero.validate().is_err());
+    }
+}

@@ -1,0 +1,751 @@
+//! The emulator handle, its builder and the state shared with the server tasks.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc as std_mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::catalog::{AlbumSpec, Catalog, ChapterSpec, PageKind, page_seed};
+use crate::error::{Error, Result};
+use crate::fault::{Decision, FaultId, FaultRule, FaultTable};
+use crate::pages::{self, EncodeKey, OriginalPage, PageStore};
+use crate::routes::{cover_key, parse_version};
+use crate::scramble::strip_count;
+use crate::server::{HostCmd, run_host};
+use crate::site::{DEFAULT_APP_VERSION, DOMAIN_SERVER_PATH};
+
+/// Which secret `/chapter_view_template` accepts.
+///
+/// Spec §6.2.2 / Appendix C: the source says the real server wants `18comicAPPContent` there
+/// and answers 403 otherwise, but the sync client has signed it with the normal secret since
+/// 2.7.0 and reportedly works. Unverifiable offline, hence an option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TemplateSecret {
+    /// Only `18comicAPPContent` (the default: the source comment's claim).
+    #[default]
+    Content,
+    /// Only `185Hcomic3PAPP7R`.
+    Normal,
+    /// Either secret.
+    Either,
+}
+
+/// How `/album` and `/chapter` answer an id the catalog does not have.
+///
+/// The Python client treats both a falsy `data` and a decrypted object whose `name` is null as
+/// "missing" (spec §6.2.5); which one the real site sends is not known, hence an option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MissingStyle {
+    /// A normal encrypted envelope whose object has `name: null`, `id: null` and empty
+    /// lists/strings elsewhere (the default).
+    #[default]
+    NullName,
+    /// `{"code":200,"errorMsg":"","data":""}`: an empty, unencrypted `data` string.
+    EmptyData,
+    /// `{"code":200,"errorMsg":"本子不存在或已被刪除","data":[]}` (chapters:
+    /// `章節不存在或已被刪除`): the shape spec §6.1.3 `require_have_data` rejects.
+    ErrorMsg,
+}
+
+/// State of a host, for [`Emulator::set_host_down`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HostDown {
+    /// Nothing listens on the port: connections are refused. Open connections are reset.
+    Refuse,
+    /// The port accepts connections and resets them at once. Open connections are reset.
+    Reset,
+    /// Serving normally (re-binds the same port after `Refuse`).
+    Up,
+}
+
+/// One request as the emulator saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// Host index (API hosts first, then CDN hosts).
+    pub host: usize,
+    /// Connection number (unique per emulator): equal numbers = the same kept-alive connection.
+    pub connection: u64,
+    /// Arrival time, measured from the emulator's start.
+    pub elapsed: Duration,
+    /// HTTP method.
+    pub method: String,
+    /// Path and query as sent, e.g. `/album?id=438516`.
+    pub path_and_query: String,
+    /// The request's `token`, `tokenparam`, `cookie`, `user-agent`, `referer`,
+    /// `x-requested-with`, `accept`, `accept-encoding` and `accept-language` headers, when
+    /// present (lowercase names).
+    pub headers: Vec<(String, String)>,
+    /// Status sent; `0` when the connection was reset without a response.
+    pub status: u16,
+    /// The fault rules that fired (their text form, comma separated), if any.
+    pub fault: Option<String>,
+}
+
+impl RequestRecord {
+    /// A recorded header's value (name in lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The path without the query.
+    pub fn path(&self) -> &str {
+        self.path_and_query
+            .split_once('?')
+            .map_or(self.path_and_query.as_str(), |(p, _)| p)
+    }
+}
+
+/// Validated settings, shared with the server tasks.
+pub(crate) struct Config {
+    pub latency: Duration,
+    pub app_version: String,
+    pub min_app_version: Vec<u64>,
+    pub require_cookies: bool,
+    pub template_secret: TemplateSecret,
+    pub missing_style: MissingStyle,
+    pub domain_server_list: Option<Vec<String>>,
+    pub max_clock_skew: Option<Duration>,
+    pub max_recorded_requests: usize,
+    pub api_hosts: usize,
+}
+
+/// State shared by the handle and the server tasks.
+pub(crate) struct Shared {
+    pub cfg: Config,
+    pub catalog: Catalog,
+    /// Album id -> position in [`Catalog::all_albums`].
+    albums: HashMap<u64, usize>,
+    /// Chapter id -> (album position, chapter position).
+    chapters: HashMap<u64, (usize, usize)>,
+    pub pages: Arc<PageStore>,
+    faults: Mutex<FaultTable>,
+    log: Mutex<VecDeque<RequestRecord>>,
+    pub api_domains: Vec<String>,
+    pub image_domains: Vec<String>,
+    pub started: Instant,
+    next_connection: AtomicU64,
+    next_session: AtomicUsize,
+}
+
+impl Shared {
+    fn album_at(&self, pos: usize) -> &AlbumSpec {
+        self.catalog
+            .albums
+            .get(pos)
+            .unwrap_or(&self.catalog.placeholder)
+    }
+
+    pub(crate) fn album(&self, id: u64) -> Option<&AlbumSpec> {
+        self.albums.get(&id).map(|&pos| self.album_at(pos))
+    }
+
+    pub(crate) fn chapter(&self, id: u64) -> Option<(&ChapterSpec, &AlbumSpec)> {
+        let &(a, c) = self.chapters.get(&id)?;
+        let album = self.album_at(a);
+        album.chapters.get(c).map(|ch| (ch, album))
+    }
+
+    /// The encode key of a page: its drawing seed, size, kind and strip count (spec §7.1; GIFs
+    /// are never scrambled, §7.3).
+    pub(crate) fn page_key(&self, chapter_id: u64, file_name: &str) -> Option<EncodeKey> {
+        let (ch, album) = self.chapter(chapter_id)?;
+        let index = ch.page_index(file_name)?;
+        let page = &ch.pages[index];
+        let strips = if page.kind.is_scrambled_kind() {
+            strip_count(album.scramble_id, ch.id, page.stem())
+        } else {
+            0
+        };
+        Some(EncodeKey {
+            seed: page_seed(ch.id, index, page),
+            width: page.width,
+            height: page.height,
+            kind: page.kind,
+            strips,
+        })
+    }
+
+    pub(crate) fn is_api_host(&self, host: usize) -> bool {
+        host < self.cfg.api_hosts
+    }
+
+    pub(crate) fn next_connection_id(&self) -> u64 {
+        self.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn next_session(&self) -> usize {
+        self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn decide_faults(&self, host: usize, path_and_query: &str) -> Decision {
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .decide(host, path_and_query)
+    }
+
+    pub(crate) fn record(&self, record: RequestRecord) {
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        if log.len() >= self.cfg.max_recorded_requests {
+            log.pop_front();
+        }
+        if self.cfg.max_recorded_requests > 0 {
+            log.push_back(record);
+        }
+    }
+}
+
+/// Builds and starts an [`Emulator`]; see the crate docs for an example.
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    api_hosts: usize,
+    cdn_hosts: usize,
+    catalog: Option<Catalog>,
+    latency: Duration,
+    app_version: String,
+    min_app_version: String,
+    require_cookies: bool,
+    template_secret: TemplateSecret,
+    missing_style: MissingStyle,
+    domain_server_list: Option<Vec<String>>,
+    faults: Vec<FaultRule>,
+    bind_addr: IpAddr,
+    first_port: u16,
+    max_clock_skew: Option<Duration>,
+    max_recorded_requests: usize,
+    worker_threads: Option<usize>,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EmulatorBuilder {
+    /// The defaults: 1 API host, 1 CDN host, [`Catalog::standard`], no latency, app version
+    /// and minimum `2.1.12`, cookies required, content secret on the template, `NullName`
+    /// missing style, loopback with ephemeral ports.
+    pub fn new() -> Self {
+        Self {
+            api_hosts: 1,
+            cdn_hosts: 1,
+            catalog: None,
+            latency: Duration::ZERO,
+            app_version: DEFAULT_APP_VERSION.to_owned(),
+            min_app_version: DEFAULT_APP_VERSION.to_owned(),
+            require_cookies: true,
+            template_secret: TemplateSecret::Content,
+            missing_style: MissingStyle::NullName,
+            domain_server_list: None,
+            faults: Vec::new(),
+            bind_addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            first_port: 0,
+            max_clock_skew: None,
+            max_recorded_requests: 100_000,
+            worker_threads: None,
+        }
+    }
+
+    /// Number of API domains (listeners), at least 1. Default 1.
+    #[must_use]
+    pub fn api_hosts(mut self, n: usize) -> Self {
+        self.api_hosts = n;
+        self
+    }
+
+    /// Number of image CDN domains (listeners), at least 1. Default 1.
+    #[must_use]
+    pub fn cdn_hosts(mut self, n: usize) -> Self {
+        self.cdn_hosts = n;
+        self
+    }
+
+    /// The catalog to serve. Default [`Catalog::standard`].
+    #[must_use]
+    pub fn catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = Some(catalog);
+        self
+    }
+
+    /// Delay added to every request on every host (benchmarks use 50 ms). Default zero.
+    #[must_use]
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// The `jm3_version` `/setting` reports. Default `2.1.12`.
+    #[must_use]
+    pub fn app_version(mut self, version: impl Into<String>) -> Self {
+        self.app_version = version.into();
+        self
+    }
+
+    /// Lowest app version accepted in `tokenparam` (numeric dotted comparison); older ones
+    /// get "Not legal.". Default `2.1.12`.
+    #[must_use]
+    pub fn min_app_version(mut self, version: impl Into<String>) -> Self {
+        self.min_app_version = version.into();
+        self
+    }
+
+    /// Whether `/album` and `/chapter` need the `ipm5` cookie from `/setting`; without it they
+    /// answer with the placeholder album (spec §6.2.7). Default `true`.
+    #[must_use]
+    pub fn require_cookies(mut self, require: bool) -> Self {
+        self.require_cookies = require;
+        self
+    }
+
+    /// Secret(s) `/chapter_view_template` accepts. Default [`TemplateSecret::Content`].
+    #[must_use]
+    pub fn template_secret(mut self, secret: TemplateSecret) -> Self {
+        self.template_secret = secret;
+        self
+    }
+
+    /// How missing albums/chapters are answered. Default [`MissingStyle::NullName`].
+    #[must_use]
+    pub fn missing_style(mut self, style: MissingStyle) -> Self {
+        self.missing_style = style;
+        self
+    }
+
+    /// The `Server` list of the domain-server file. Default: the emulator's own API domains.
+    #[must_use]
+    pub fn domain_server_list(mut self, domains: Vec<String>) -> Self {
+        self.domain_server_list = Some(domains);
+        self
+    }
+
+    /// Adds a fault rule active from the start.
+    #[must_use]
+    pub fn fault(mut self, rule: FaultRule) -> Self {
+        self.faults.push(rule);
+        self
+    }
+
+    /// Address to listen on. Default 127.0.0.1. Domains advertise 127.0.0.1 when this is the
+    /// unspecified address.
+    #[must_use]
+    pub fn bind_addr(mut self, addr: IpAddr) -> Self {
+        self.bind_addr = addr;
+        self
+    }
+
+    /// First port: API hosts listen on `port..`, CDN hosts right after. Default 0 (ephemeral
+    /// ports).
+    #[must_use]
+    pub fn first_port(mut self, port: u16) -> Self {
+        self.first_port = port;
+        self
+    }
+
+    /// Rejects ("Not legal.") requests whose `tokenparam` timestamp is further than this from
+    /// the emulator's clock. Default: no check.
+    #[must_use]
+    pub fn max_clock_skew(mut self, skew: Duration) -> Self {
+        self.max_clock_skew = Some(skew);
+        self
+    }
+
+    /// Keeps at most this many request records (oldest dropped first). Default 100 000.
+    #[must_use]
+    pub fn max_recorded_requests(mut self, n: usize) -> Self {
+        self.max_recorded_requests = n;
+        self
+    }
+
+    /// Worker threads of the emulator's runtime. Default: available cores, at most 4.
+    #[must_use]
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Binds every listener and starts serving on a background runtime thread.
+    ///
+    /// Synchronous, so it works from plain `#[test]`s and from inside `#[tokio::test]`s alike.
+    pub fn start(self) -> Result<Emulator> {
+        let invalid = |option, reason: &str| Error::InvalidOption {
+            option,
+            reason: reason.to_owned(),
+        };
+        if self.api_hosts == 0 {
+            return Err(invalid("api_hosts", "at least one API host is needed"));
+        }
+        if self.cdn_hosts == 0 {
+            return Err(invalid("cdn_hosts", "at least one CDN host is needed"));
+        }
+        let min_app_version = parse_version(&self.min_app_version)
+            .ok_or_else(|| invalid("min_app_version", "expected a dotted numeric version"))?;
+        let catalog = self.catalog.unwrap_or_else(Catalog::standard);
+        catalog.validate()?;
+
+        let mut albums = HashMap::new();
+        let mut chapters = HashMap::new();
+        for (a, album) in catalog.all_albums().enumerate() {
+            albums.insert(album.id, a);
+            for (c, ch) in album.chapters.iter().enumerate() {
+                chapters.insert(ch.id, (a, c));
+            }
+        }
+
+        // Bind on the caller's thread so the ports are known (and errors reported) up front.
+        let host_count = self.api_hosts + self.cdn_hosts;
+        let mut listeners = Vec::with_capacity(host_count);
+        for i in 0..host_count {
+            let port = if self.first_port == 0 {
+                0
+            } else {
+                u16::try_from(usize::from(self.first_port) + i)
+                    .map_err(|_| invalid("first_port", "port range exceeds 65535"))?
+            };
+            let addr = SocketAddr::new(self.bind_addr, port);
+            let listener = std::net::TcpListener::bind(addr)
+                .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                .map_err(|source| Error::Bind { addr, source })?;
+            let local = listener
+                .local_addr()
+                .map_err(|source| Error::Bind { addr, source })?;
+            listeners.push((local, listener));
+        }
+        let advertised = if self.bind_addr.is_unspecified() {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        } else {
+            self.bind_addr
+        };
+        let domain =
+            |addr: &SocketAddr| format!("http://{}", SocketAddr::new(advertised, addr.port()));
+        let api_domains: Vec<String> = listeners[..self.api_hosts]
+            .iter()
+            .map(|(a, _)| domain(a))
+            .collect();
+        let image_domains: Vec<String> = listeners[self.api_hosts..]
+            .iter()
+            .map(|(a, _)| domain(a))
+            .collect();
+
+        let parallelism = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let mut faults = FaultTable::default();
+        for rule in self.faults {
+            faults.add(rule);
+        }
+        let shared = Arc::new(Shared {
+            cfg: Config {
+                latency: self.latency,
+                app_version: self.app_version,
+                min_app_version,
+                require_cookies: self.require_cookies,
+                template_secret: self.template_secret,
+                missing_style: self.missing_style,
+                domain_server_list: self.domain_server_list,
+                max_clock_skew: self.max_clock_skew,
+                max_recorded_requests: self.max_recorded_requests,
+                api_hosts: self.api_hosts,
+            },
+            catalog,
+            albums,
+            chapters,
+            pages: Arc::new(PageStore::new(parallelism)),
+            faults: Mutex::new(faults),
+            log: Mutex::new(VecDeque::new()),
+            api_domains,
+            image_domains,
+            started: Instant::now(),
+            next_connection: AtomicU64::new(0),
+            next_session: AtomicUsize::new(0),
+        });
+
+        let mut hosts = Vec::with_capacity(host_count);
+        let mut host_tasks = Vec::with_capacity(host_count);
+        for (index, (addr, listener)) in listeners.into_iter().enumerate() {
+            let (tx, rx) = mpsc::unbounded_channel();
+            hosts.push(HostHandle { addr, cmds: tx });
+            host_tasks.push((index, addr, listener, rx));
+        }
+
+        let workers = self
+            .worker_threads
+            .unwrap_or_else(|| parallelism.min(4))
+            .max(1);
+        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std_mpsc::channel::<Result<()>>();
+        let task_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("jmcomic-emulator".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(workers)
+                    .thread_name("jmcomic-emulator-worker")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(source) => {
+                        let _ = ready_tx.send(Err(Error::Runtime { source }));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    for (index, addr, listener, rx) in host_tasks {
+                        tokio::spawn(run_host(task_shared.clone(), index, addr, listener, rx));
+                    }
+                    let _ = ready_tx.send(Ok(()));
+                    // Serve until the handle is dropped (or the sender vanishes).
+                    let _ = shutdown_rx.await;
+                });
+                // Dropping the tasks closes every listener and connection.
+                runtime.shutdown_timeout(Duration::from_secs(2));
+            })
+            .map_err(|source| Error::Runtime { source })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(Error::Stopped),
+        }
+        tracing::info!(
+            api = ?shared.api_domains,
+            cdn = ?shared.image_domains,
+            "jmcomic emulator started"
+        );
+        Ok(Emulator {
+            shared,
+            hosts,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        })
+    }
+}
+
+struct HostHandle {
+    addr: SocketAddr,
+    cmds: mpsc::UnboundedSender<HostCmd>,
+}
+
+/// A running emulator of the site: API hosts, CDN hosts, the catalog and the fault table.
+///
+/// Dropping it stops every listener and joins its runtime thread.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    hosts: Vec<HostHandle>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("api_domains", &self.shared.api_domains)
+            .field("image_domains", &self.shared.image_domains)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// A builder with the defaults.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::new()
+    }
+
+    /// Starts an emulator with the defaults.
+    pub fn start() -> Result<Self> {
+        EmulatorBuilder::new().start()
+    }
+
+    /// The API domains, e.g. `http://127.0.0.1:40123` (host indexes `0..api_hosts`).
+    pub fn api_domains(&self) -> Vec<String> {
+        self.shared.api_domains.clone()
+    }
+
+    /// The image CDN domains (host indexes `api_hosts..`).
+    pub fn image_domains(&self) -> Vec<String> {
+        self.shared.image_domains.clone()
+    }
+
+    /// URL of the domain-server file on API host 0.
+    pub fn domain_server_url(&self) -> String {
+        format!("{}{DOMAIN_SERVER_PATH}", self.shared.api_domains[0])
+    }
+
+    /// Socket address of every host (API hosts first).
+    pub fn host_addrs(&self) -> Vec<SocketAddr> {
+        self.hosts.iter().map(|h| h.addr).collect()
+    }
+
+    /// The catalog being served.
+    pub fn catalog(&self) -> &Catalog {
+        &self.shared.catalog
+    }
+
+    /// The unscrambled pixels of a page (what a correct client's descrambled page should look
+    /// like; lossy kinds only approximately). For GIFs: the first frame. `None` if the page
+    /// does not exist.
+    pub fn original_page(&self, chapter_id: u64, file_name: &str) -> Option<OriginalPage> {
+        let key = self.shared.page_key(chapter_id, file_name)?;
+        Some(pages::original(key.seed, key.width, key.height, key.kind))
+    }
+
+    /// Exactly the bytes the CDN serves for a page (encoded on this thread if not cached yet).
+    pub fn served_bytes(&self, chapter_id: u64, file_name: &str) -> Option<Vec<u8>> {
+        let key = self.shared.page_key(chapter_id, file_name)?;
+        match self.shared.pages.get_blocking(&key) {
+            Ok(bytes) => Some(bytes.to_vec()),
+            Err(reason) => {
+                tracing::error!(chapter_id, file_name, %reason, "page generation failed");
+                None
+            }
+        }
+    }
+
+    /// The strip count the CDN applied to a page (0 = unscrambled, always 0 for GIFs).
+    pub fn strip_count_used(&self, chapter_id: u64, file_name: &str) -> Option<u32> {
+        self.shared
+            .page_key(chapter_id, file_name)
+            .map(|k| k.strips)
+    }
+
+    /// Adds a fault rule; it applies to requests arriving from now on.
+    pub fn add_fault(&self, rule: FaultRule) -> FaultId {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .add(rule)
+    }
+
+    /// Removes a fault rule; `false` if it was already gone.
+    pub fn remove_fault(&self, id: FaultId) -> bool {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id)
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Takes a host down or brings it back; returns once the change is in effect.
+    ///
+    /// # Panics
+    ///
+    /// If `index` is not a host or the port cannot be bound again (a test setup error); use
+    /// [`Emulator::try_set_host_down`] to handle those.
+    pub fn set_host_down(&self, index: usize, state: HostDown) {
+        if let Err(e) = self.try_set_host_down(index, state) {
+            panic!("jmcomic-emulator: set_host_down({index}, {state:?}) failed: {e}");
+        }
+    }
+
+    /// [`Emulator::set_host_down`], reporting failures.
+    pub fn try_set_host_down(&self, index: usize, state: HostDown) -> Result<()> {
+        let host = self.hosts.get(index).ok_or(Error::NoSuchHost {
+            index,
+            hosts: self.hosts.len(),
+        })?;
+        let (ack, done) = std_mpsc::channel();
+        host.cmds
+            .send(HostCmd { state, ack })
+            .map_err(|_| Error::Stopped)?;
+        done.recv_timeout(Duration::from_secs(10))
+            .map_err(|_| Error::Stopped)?
+    }
+
+    /// Every recorded request, oldest first.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        self.shared
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Encodes every page and cover up front, on all cores, so that benchmarks never time page
+    /// generation. Blocks until done.
+    pub fn warm(&self) {
+        let shared = &self.shared;
+        let mut keys = HashSet::new();
+        for album in shared.catalog.all_albums() {
+            keys.insert(cover_key(album.id, false));
+            keys.insert(cover_key(album.id, true));
+            for ch in &album.chapters {
+                for page in &ch.pages {
+                    if let Some(key) = shared.page_key(ch.id, &page.file_name) {
+                        keys.insert(key);
+                    }
+                }
+            }
+        }
+        let keys: Vec<EncodeKey> = keys.into_iter().collect();
+        let next = AtomicUsize::new(0);
+        let threads = std::thread::available_parallelism()
+            .map_or(2, std::num::NonZero::get)
+            .min(keys.len().max(1));
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    while let Some(key) = keys.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        if let Err(reason) = shared.pages.get_blocking(key) {
+                            tracing::error!(?key, %reason, "page generation failed");
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    /// Number of pages of each kind in the catalog (a convenience for test assertions).
+    pub fn page_kinds(&self) -> HashMap<PageKind, usize> {
+        let mut counts = HashMap::new();
+        for album in self.shared.catalog.all_albums() {
+            for ch in &album.chapters {
+                for page in &ch.pages {
+                    *counts.entry(page.kind).or_insert(0) += 1;
+                }
+            }
+        }
+        counts
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("emulator runtime thread panicked");
+        }
+    }
+}

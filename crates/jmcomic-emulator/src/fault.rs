@@ -1,0 +1,480 @@
+//! Fault injection: rules that make chosen requests misbehave, changeable at runtime.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// What a matching request suffers.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// Wait this long, then answer normally (adds to the global latency and to other latency
+    /// rules that fire for the same request).
+    Latency(Duration),
+    /// Answer with this HTTP status and a small HTML error page (500/502/503/520/524 ...).
+    Status(u16),
+    /// Close the connection with a TCP reset and no response at all.
+    Reset,
+    /// Send the headers with the full `Content-Length`, about half the body, then close.
+    Truncated,
+    /// HTTP 200 with an empty body.
+    Empty200,
+    /// HTTP 200, the route's usual `Content-Type` and length, random undecodable bytes.
+    Garbage,
+    /// HTTP 429 with a `Retry-After` header.
+    TooManyRequests {
+        /// Value of `Retry-After`, in seconds.
+        retry_after_secs: u64,
+    },
+    /// Send the headers and part of the body, then nothing (until the client gives up, or
+    /// five minutes pass).
+    Stall,
+    /// HTTP 200 whose body is exactly
+    /// `Could not connect to mysql! Please check your database settings!`.
+    Mysql,
+    /// API routes: a normal envelope whose `data` does not decrypt to JSON. Other routes:
+    /// same as [`FaultKind::Garbage`].
+    BadCiphertext,
+}
+
+impl FaultKind {
+    /// Whether the fault only delays the answer.
+    pub fn is_latency(&self) -> bool {
+        matches!(self, Self::Latency(_))
+    }
+}
+
+impl fmt::Display for FaultKind {
+    /// The `--fault` syntax of the kind (see [`FaultRule`]'s `FromStr`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Latency(d) => write!(f, "latency={}ms", d.as_millis()),
+            Self::Status(code) => write!(f, "status={code}"),
+            Self::Reset => f.write_str("reset"),
+            Self::Truncated => f.write_str("truncated"),
+            Self::Empty200 => f.write_str("empty200"),
+            Self::Garbage => f.write_str("garbage"),
+            Self::TooManyRequests { retry_after_secs } => write!(f, "429={retry_after_secs}"),
+            Self::Stall => f.write_str("stall"),
+            Self::Mysql => f.write_str("mysql"),
+            Self::BadCiphertext => f.write_str("bad-ciphertext"),
+        }
+    }
+}
+
+/// Which of the matching requests a rule fires on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Times {
+    /// Every matching request.
+    Always,
+    /// The first `n` matching requests, then never again.
+    First(u64),
+    /// Matching requests number k, 2k, 3k, ... (1-based; `EveryNth(1)` = always, `EveryNth(0)`
+    /// = never).
+    EveryNth(u64),
+    /// Each matching request with probability `p`, from a generator seeded with `seed`
+    /// (deterministic for a given request order).
+    Probability {
+        /// Probability in `0.0..=1.0`.
+        p: f64,
+        /// Seed of the rule's generator.
+        seed: u64,
+    },
+}
+
+impl fmt::Display for Times {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Always => f.write_str("always"),
+            Self::First(n) => write!(f, "first={n}"),
+            Self::EveryNth(k) => write!(f, "every={k}"),
+            Self::Probability { p, seed } => write!(f, "p={p};seed={seed}"),
+        }
+    }
+}
+
+/// A fault rule: requests to `host` (any if `None`) whose path and query start with
+/// `path_prefix` suffer `kind`, as often as `times` says.
+///
+/// Rules are checked in the order they were added. Every matching rule counts the request
+/// (so `First(2)` means the first two matching requests, whatever other rules did); latency
+/// rules that fire add up, and the first other rule that fires decides the answer.
+///
+/// # Text form (CLI `--fault`)
+///
+/// `KIND[=ARG][@PREFIX][;host=N][;first=N | ;every=K | ;p=P[;seed=S]]`, where KIND is one of
+/// `latency=MS`, `status=CODE`, `reset`, `truncated`, `empty200`, `garbage`, `429=SECS`
+/// (alias `too-many-requests=SECS`), `stall`, `mysql`, `bad-ciphertext`. PREFIX defaults to
+/// `/` (everything) and ends at the first `;`. Examples:
+///
+/// ```
+/// use jmcomic_emulator::{FaultKind, FaultRule, Times};
+///
+/// let rule: FaultRule = "status=503@/media/photos/220980/;first=2".parse()?;
+/// assert_eq!(rule.kind, FaultKind::Status(503));
+/// assert_eq!(rule.times, Times::First(2));
+///
+/// let rule: FaultRule = "reset@/album;p=0.3;seed=7".parse()?;
+/// assert_eq!(rule.times, Times::Probability { p: 0.3, seed: 7 });
+/// # Ok::<(), jmcomic_emulator::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultRule {
+    /// Host index (API hosts first, then CDN hosts); `None` = every host.
+    pub host: Option<usize>,
+    /// Prefix of the request's path and query, e.g. `/album` or
+    /// `/media/photos/220980/00002.webp`.
+    pub path_prefix: String,
+    /// What happens.
+    pub kind: FaultKind,
+    /// How often.
+    pub times: Times,
+}
+
+impl FaultRule {
+    /// A rule on every host, firing always.
+    pub fn new(path_prefix: impl Into<String>, kind: FaultKind) -> Self {
+        Self {
+            host: None,
+            path_prefix: path_prefix.into(),
+            kind,
+            times: Times::Always,
+        }
+    }
+
+    /// Restricts the rule to one host.
+    #[must_use]
+    pub fn on_host(mut self, host: usize) -> Self {
+        self.host = Some(host);
+        self
+    }
+
+    /// Sets how often the rule fires.
+    #[must_use]
+    pub fn times(mut self, times: Times) -> Self {
+        self.times = times;
+        self
+    }
+}
+
+impl fmt::Display for FaultRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.kind, self.path_prefix)?;
+        if let Some(host) = self.host {
+            write!(f, ";host={host}")?;
+        }
+        if self.times != Times::Always {
+            write!(f, ";{}", self.times)?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for FaultRule {
+    type Err = Error;
+
+    fn from_str(spec: &str) -> Result<Self, Error> {
+        let fail = |reason: &str| Error::FaultSpec {
+            spec: spec.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let mut parts = spec.split(';');
+        let head = parts.next().unwrap_or_default().trim();
+        let (kind_text, prefix) = match head.split_once('@') {
+            Some((k, p)) => (k, p),
+            None => (head, "/"),
+        };
+        let (name, arg) = match kind_text.split_once('=') {
+            Some((n, a)) => (n, Some(a)),
+            None => (kind_text, None),
+        };
+        let number = |what: &str| -> Result<u64, Error> {
+            arg.map(|a| a.trim().trim_end_matches("ms"))
+                .ok_or_else(|| fail(&format!("{name} needs ={what}")))?
+                .parse()
+                .map_err(|_| fail(&format!("{name}: {what} must be a whole number")))
+        };
+        let kind = match name.trim().to_ascii_lowercase().as_str() {
+            "latency" => FaultKind::Latency(Duration::from_millis(number("MS")?)),
+            "status" => {
+                let code = number("CODE")?;
+                match u16::try_from(code) {
+                    Ok(code) if (100..=999).contains(&code) => FaultKind::Status(code),
+                    _ => return Err(fail("status must be in 100..=999")),
+                }
+            }
+            "reset" => FaultKind::Reset,
+            "truncated" => FaultKind::Truncated,
+            "empty200" | "empty" => FaultKind::Empty200,
+            "garbage" => FaultKind::Garbage,
+            "429" | "too-many-requests" => FaultKind::TooManyRequests {
+                retry_after_secs: number("SECS")?,
+            },
+            "stall" => FaultKind::Stall,
+            "mysql" => FaultKind::Mysql,
+            "bad-ciphertext" | "badciphertext" => FaultKind::BadCiphertext,
+            other => return Err(fail(&format!("unknown fault kind {other:?}"))),
+        };
+        let mut rule = FaultRule::new(prefix, kind);
+        let mut probability = None;
+        let mut seed = 0;
+        for part in parts {
+            let part = part.trim();
+            if part.is_empty() {
+                continue;
+            }
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| fail(&format!("expected key=value, got {part:?}")))?;
+            let int = || -> Result<u64, Error> {
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| fail(&format!("{key} must be a whole number")))
+            };
+            match key.trim() {
+                "host" => {
+                    rule.host =
+                        Some(usize::try_from(int()?).map_err(|_| fail("host index too large"))?);
+                }
+                "first" => rule.times = Times::First(int()?),
+                "every" => {
+                    let k = int()?;
+                    if k == 0 {
+                        return Err(fail("every must be at least 1"));
+                    }
+                    rule.times = Times::EveryNth(k);
+                }
+                "p" => {
+                    let p: f64 = value
+                        .trim()
+                        .parse()
+                        .map_err(|_| fail("p must be a number"))?;
+                    if !(0.0..=1.0).contains(&p) {
+                        return Err(fail("p must be in 0..=1"));
+                    }
+                    probability = Some(p);
+                }
+                "seed" => seed = int()?,
+                other => return Err(fail(&format!("unknown option {other:?}"))),
+            }
+        }
+        if let Some(p) = probability {
+            rule.times = Times::Probability { p, seed };
+        }
+        Ok(rule)
+    }
+}
+
+/// Handle of an added rule, for [`crate::Emulator::remove_fault`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FaultId(pub(crate) u64);
+
+struct ActiveRule {
+    id: FaultId,
+    rule: FaultRule,
+    /// Matching requests seen so far.
+    seen: u64,
+    rng: fastrand::Rng,
+}
+
+/// What the fault table decided for one request.
+#[derive(Debug, Default)]
+pub(crate) struct Decision {
+    /// Extra latency (sum of fired latency rules).
+    pub latency: Duration,
+    /// The answer-changing fault, if one fired.
+    pub fault: Option<FaultKind>,
+    /// Labels of every fired rule, for the request log.
+    pub labels: Vec<String>,
+}
+
+/// The live rule set.
+#[derive(Default)]
+pub(crate) struct FaultTable {
+    rules: Vec<ActiveRule>,
+    next_id: u64,
+}
+
+impl FaultTable {
+    pub(crate) fn add(&mut self, rule: FaultRule) -> FaultId {
+        let id = FaultId(self.next_id);
+        self.next_id += 1;
+        let seed = match rule.times {
+            Times::Probability { seed, .. } => seed,
+            _ => 0,
+        };
+        self.rules.push(ActiveRule {
+            id,
+            rule,
+            seen: 0,
+            rng: fastrand::Rng::with_seed(seed),
+        });
+        id
+    }
+
+    pub(crate) fn remove(&mut self, id: FaultId) -> bool {
+        let before = self.rules.len();
+        self.rules.retain(|r| r.id != id);
+        before != self.rules.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.rules.clear();
+    }
+
+    /// Counts the request against every matching rule and returns what fired.
+    pub(crate) fn decide(&mut self, host: usize, path_and_query: &str) -> Decision {
+        let mut decision = Decision::default();
+        for active in &mut self.rules {
+            let rule = &active.rule;
+            if rule.host.is_some_and(|h| h != host)
+                || !path_and_query.starts_with(&rule.path_prefix)
+            {
+                continue;
+            }
+            active.seen += 1;
+            let fires = match rule.times {
+                Times::Always => true,
+                Times::First(n) => active.seen <= n,
+                Times::EveryNth(k) => k != 0 && active.seen % k == 0,
+                Times::Probability { p, .. } => active.rng.f64() < p,
+            };
+            if !fires {
+                continue;
+            }
+            match &rule.kind {
+                FaultKind::Latency(d) => {
+                    decision.latency += *d;
+                    decision.labels.push(rule.kind.to_string());
+                }
+                kind if decision.fault.is_none() => {
+                    decision.fault = Some(kind.clone());
+                    decision.labels.push(kind.to_string());
+                }
+                _ => {}
+            }
+        }
+        decision
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_examples() {
+        let r: FaultRule = "status=503@/media/photos/220980/;first=2"
+            .parse()
+            .expect("parse");
+        assert_eq!(r.path_prefix, "/media/photos/220980/");
+        assert_eq!(r.kind, FaultKind::Status(503));
+        assert_eq!(r.times, Times::First(2));
+        let r: FaultRule = "reset@/album;p=0.3;seed=7".parse().expect("parse");
+        assert_eq!(r.kind, FaultKind::Reset);
+        assert_eq!(r.times, Times::Probability { p: 0.3, seed: 7 });
+        let r: FaultRule = "latency=250;host=1;every=3".parse().expect("parse");
+        assert_eq!(r.kind, FaultKind::Latency(Duration::from_millis(250)));
+        assert_eq!(
+            (r.host, r.times, r.path_prefix.as_str()),
+            (Some(1), Times::EveryNth(3), "/")
+        );
+        let r: FaultRule = "429=7@/search".parse().expect("parse");
+        assert_eq!(
+            r.kind,
+            FaultKind::TooManyRequests {
+                retry_after_secs: 7
+            }
+        );
+        for bad in [
+            "",
+            "nope@/",
+            "status@/",
+            "status=99",
+            "reset;p=2",
+            "reset;every=0",
+            "reset;x",
+        ] {
+            assert!(bad.parse::<FaultRule>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for text in [
+            "stall@/media/;host=2;first=3",
+            "mysql@/album;every=2",
+            "bad-ciphertext@/chapter;p=0.5;seed=9",
+            "latency=40ms@/",
+            "429=2@/x",
+        ] {
+            let rule: FaultRule = text.parse().expect("parse");
+            assert_eq!(rule.to_string(), text);
+            assert_eq!(
+                rule.to_string().parse::<FaultRule>().expect("reparse"),
+                rule
+            );
+        }
+    }
+
+    #[test]
+    fn times_policies() {
+        let mut table = FaultTable::default();
+        table.add(FaultRule::new("/a", FaultKind::Reset).times(Times::First(2)));
+        let fired: Vec<bool> = (0..4)
+            .map(|_| table.decide(0, "/a").fault.is_some())
+            .collect();
+        assert_eq!(fired, [true, true, false, false]);
+
+        let mut table = FaultTable::default();
+        table.add(FaultRule::new("/a", FaultKind::Mysql).times(Times::EveryNth(3)));
+        let fired: Vec<bool> = (0..6)
+            .map(|_| table.decide(0, "/a?x").fault.is_some())
+            .collect();
+        assert_eq!(fired, [false, false, true, false, false, true]);
+        assert!(table.decide(0, "/b").fault.is_none());
+
+        let run = || {
+            let mut table = FaultTable::default();
+            table.add(
+                FaultRule::new("/", FaultKind::Garbage)
+                    .times(Times::Probability { p: 0.5, seed: 42 }),
+            );
+            (0..200)
+                .map(|_| table.decide(0, "/x").fault.is_some())
+                .collect::<Vec<_>>()
+        };
+        let a = run();
+        assert_eq!(a, run());
+        let hits = a.iter().filter(|&&f| f).count();
+        assert!((60..140).contains(&hits), "{hits}");
+    }
+
+    #[test]
+    fn latency_adds_up_and_host_filter_applies() {
+        let mut table = FaultTable::default();
+        table.add(FaultRule::new(
+            "/",
+            FaultKind::Latency(Duration::from_millis(5)),
+        ));
+        table.add(FaultRule::new(
+            "/",
+            FaultKind::Latency(Duration::from_millis(7)),
+        ));
+        let id = table.add(FaultRule::new("/", FaultKind::Status(502)).on_host(1));
+        table.add(FaultRule::new("/", FaultKind::Status(503)));
+        let d = table.decide(0, "/x");
+        assert_eq!(d.latency, Duration::from_millis(12));
+        assert_eq!(d.fault, Some(FaultKind::Status(503)));
+        assert_eq!(table.decide(1, "/x").fault, Some(FaultKind::Status(502)));
+        assert!(table.remove(id));
+        assert!(!table.remove(id));
+        assert_eq!(table.decide(1, "/x").fault, Some(FaultKind::Status(503)));
+        table.clear();
+        assert!(table.decide(1, "/x").fault.is_none());
+    }
+}

@@ -1,0 +1,467 @@
+//! Listeners, connections and the per-request pipeline (log, latency, faults, routing).
+//!
+//! Each host (API or CDN "domain") is one listener task. Every accepted connection is wrapped
+//! in a [`ConnStream`] whose control block lets a handler kill the connection with a TCP reset
+//! (SO_LINGER 0 on drop), which is how the `Reset` fault and `HostDown` are made observable.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc as std_mpsc};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, StreamBody, combinators::UnsyncBoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, mpsc, watch};
+
+use crate::emulator::{HostDown, RequestRecord, Shared};
+use crate::error::Error;
+use crate::fault::FaultKind;
+use crate::routes::{self, Reply};
+use crate::site::MYSQL_ERROR_BODY;
+
+/// Response body type: full bodies and the partial bodies of the truncation/stall faults.
+pub(crate) type Body = UnsyncBoxBody<Bytes, io::Error>;
+
+/// How long a stalled response stays open if the client never gives up.
+const STALL_LIMIT: Duration = Duration::from_secs(300);
+/// Pause between the half body and the abort of a truncated response, so the half is
+/// flushed to the client before the connection closes.
+const TRUNCATE_PAUSE: Duration = Duration::from_millis(30);
+
+/// Request headers copied into the request log.
+const RECORDED_HEADERS: [&str; 9] = [
+    "token",
+    "tokenparam",
+    "cookie",
+    "user-agent",
+    "referer",
+    "x-requested-with",
+    "accept",
+    "accept-encoding",
+    "accept-language",
+];
+
+/// A command to a host task, acknowledged once applied.
+pub(crate) struct HostCmd {
+    pub state: HostDown,
+    pub ack: std_mpsc::Sender<Result<(), Error>>,
+}
+
+/// Per-connection control block.
+#[derive(Default)]
+struct ConnCtl {
+    /// Close with a TCP reset (SO_LINGER 0) instead of a FIN.
+    reset: AtomicBool,
+    /// Wakes the connection task to drop the connection now.
+    kill: Notify,
+}
+
+impl ConnCtl {
+    fn kill_with_reset(&self) {
+        self.reset.store(true, Ordering::SeqCst);
+        self.kill.notify_one();
+    }
+}
+
+/// A TCP stream that turns its close into a reset when its connection was killed.
+struct ConnStream {
+    inner: TcpStream,
+    ctl: Arc<ConnCtl>,
+}
+
+impl Drop for ConnStream {
+    fn drop(&mut self) {
+        if self.ctl.reset.load(Ordering::SeqCst) {
+            // SO_LINGER 0: close() sends RST, so the client sees "connection reset".
+            let _ = self.inner.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for ConnStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ConnStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+async fn accept(listener: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs one host until its command channel closes (emulator dropped) or the runtime stops.
+pub(crate) async fn run_host(
+    shared: Arc<Shared>,
+    index: usize,
+    addr: SocketAddr,
+    initial: std::net::TcpListener,
+    mut cmds: mpsc::UnboundedReceiver<HostCmd>,
+) {
+    let mut listener = match TcpListener::from_std(initial) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::error!(host = index, %addr, error = %e, "cannot register listener");
+            None
+        }
+    };
+    let mut state = HostDown::Up;
+    // Bumped to kill every open connection of this host (host taken down).
+    let (epoch_tx, _) = watch::channel(0u64);
+    // Open connections of this host, so that taking it down returns only once they are gone.
+    let live = Arc::new(AtomicUsize::new(0));
+    loop {
+        tokio::select! {
+            cmd = cmds.recv() => {
+                let Some(HostCmd { state: new_state, ack }) = cmd else { return };
+                let result = match new_state {
+                    HostDown::Refuse => {
+                        listener = None;
+                        kill_connections(&epoch_tx, &live).await;
+                        Ok(())
+                    }
+                    HostDown::Reset | HostDown::Up => {
+                        if new_state == HostDown::Reset {
+                            kill_connections(&epoch_tx, &live).await;
+                        }
+                        if listener.is_none() {
+                            match TcpListener::bind(addr).await {
+                                Ok(l) => {
+                                    listener = Some(l);
+                                    Ok(())
+                                }
+                                Err(source) => Err(Error::Bind { addr, source }),
+                            }
+                        } else {
+                            Ok(())
+                        }
+                    }
+                };
+                if result.is_ok() {
+                    state = new_state;
+                }
+                tracing::debug!(host = index, ?state, "host state changed");
+                let _ = ack.send(result);
+            }
+            accepted = accept(listener.as_ref()) => match accepted {
+                Ok((stream, _peer)) => {
+                    if state == HostDown::Reset {
+                        // Accept, then reset at once (a host that is "up" but broken).
+                        let _ = stream.set_zero_linger();
+                        drop(stream);
+                        continue;
+                    }
+                    let _ = stream.set_nodelay(true);
+                    let conn_id = shared.next_connection_id();
+                    let guard = LiveGuard::new(&live);
+                    let epoch = epoch_tx.subscribe();
+                    let shared = shared.clone();
+                    tokio::spawn(async move {
+                        serve_connection(shared, index, conn_id, stream, epoch).await;
+                        drop(guard);
+                    });
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(host = index, error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+        }
+    }
+}
+
+/// Counts a live connection until dropped.
+struct LiveGuard(Arc<AtomicUsize>);
+
+impl LiveGuard {
+    fn new(live: &Arc<AtomicUsize>) -> Self {
+        live.fetch_add(1, Ordering::SeqCst);
+        Self(live.clone())
+    }
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Resets every open connection of a host and waits (up to a second) until they are closed,
+/// so that a client sees the host down as soon as `set_host_down` returns.
+async fn kill_connections(epoch: &watch::Sender<u64>, live: &AtomicUsize) {
+    epoch.send_modify(|e| *e += 1);
+    for _ in 0..200 {
+        if live.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tracing::warn!("connections still open after the host went down");
+}
+
+async fn serve_connection(
+    shared: Arc<Shared>,
+    host: usize,
+    conn_id: u64,
+    stream: TcpStream,
+    mut host_epoch: watch::Receiver<u64>,
+) {
+    let ctl = Arc::new(ConnCtl::default());
+    let io = TokioIo::new(ConnStream {
+        inner: stream,
+        ctl: ctl.clone(),
+    });
+    let service_ctl = ctl.clone();
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let shared = shared.clone();
+        let ctl = service_ctl.clone();
+        async move { Ok::<_, Infallible>(handle(shared, host, conn_id, ctl, req).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, service);
+    tokio::select! {
+        result = conn => {
+            if let Err(e) = result {
+                tracing::debug!(host, conn_id, error = %e, "connection ended with an error");
+            }
+        }
+        () = ctl.kill.notified() => {
+            tracing::debug!(host, conn_id, "connection killed");
+        }
+        _ = host_epoch.changed() => {
+            // The host went down: drop the connection like a dead server would.
+            ctl.reset.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+/// The per-request pipeline: log, latency, faults, routing.
+async fn handle(
+    shared: Arc<Shared>,
+    host: usize,
+    conn_id: u64,
+    ctl: Arc<ConnCtl>,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let (parts, _body) = req.into_parts();
+    let path_and_query = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let mut record = RequestRecord {
+        host,
+        connection: conn_id,
+        elapsed: shared.started.elapsed(),
+        method: parts.method.as_str().to_owned(),
+        path_and_query,
+        headers: RECORDED_HEADERS
+            .iter()
+            .filter_map(|name| {
+                parts.headers.get(*name).map(|v| {
+                    (
+                        (*name).to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+            })
+            .collect(),
+        status: 0,
+        fault: None,
+    };
+    let decision = shared.decide_faults(host, &record.path_and_query);
+    if !decision.labels.is_empty() {
+        record.fault = Some(decision.labels.join(","));
+    }
+    let delay = shared.cfg.latency + decision.latency;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let fault = decision.fault;
+    if fault == Some(FaultKind::Reset) {
+        // Status 0 in the log: no response was sent.
+        shared.record(record);
+        ctl.kill_with_reset();
+        return std::future::pending().await;
+    }
+    let reply = match &fault {
+        // These answers do not depend on the route.
+        Some(FaultKind::Status(_) | FaultKind::TooManyRequests { .. } | FaultKind::Mysql) => None,
+        _ => Some(routes::route(&shared, host, &parts).await),
+    };
+    let (status, response) = deliver(reply, fault.as_ref());
+    record.status = status;
+    shared.record(record);
+    response
+}
+
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync()
+}
+
+/// A body that sends `head`, then either fails after a short pause (truncation) or hangs
+/// (stall).
+fn partial(head: Bytes, stall: bool) -> Body {
+    let first = futures::stream::once(async move { Ok::<_, io::Error>(Frame::data(head)) });
+    let tail = futures::stream::once(async move {
+        tokio::time::sleep(if stall { STALL_LIMIT } else { TRUNCATE_PAUSE }).await;
+        Err(io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "fault: body cut short",
+        ))
+    });
+    StreamBody::new(futures::StreamExt::chain(first, tail)).boxed_unsync()
+}
+
+fn random_bytes(len: usize) -> Vec<u8> {
+    let mut rng = fastrand::Rng::new();
+    let mut bytes: Vec<u8> = std::iter::repeat_with(|| rng.u8(..)).take(len).collect();
+    // No image format starts like this, so the bytes cannot be sniffed as a valid picture.
+    let magic = b"\xde\xad\xbe\xef";
+    let n = magic.len().min(bytes.len());
+    bytes[..n].copy_from_slice(&magic[..n]);
+    bytes
+}
+
+fn error_page(code: u16) -> (StatusCode, String) {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let reason = status.canonical_reason().unwrap_or(match code {
+        520 => "Web server is returning an unknown error",
+        521 => "Web server is down",
+        522 => "Connection timed out",
+        524 => "A timeout occurred",
+        _ => "Error",
+    });
+    let body = format!(
+        "<!DOCTYPE html>\n<html><head><title>{code} {reason}</title></head>\
+         <body><h1>{code} {reason}</h1><p>jmcomic-emulator injected fault</p></body></html>\n"
+    );
+    (status, body)
+}
+
+/// Turns the route's reply into the response, applying an answer-changing fault. Returns the
+/// status for the request log.
+fn deliver(reply: Option<Reply>, fault: Option<&FaultKind>) -> (u16, Response<Body>) {
+    const HTML: &str = "text/html; charset=utf-8";
+    let reply = reply.unwrap_or_else(|| Reply::text(200, ""));
+    let route_status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    let mut headers = Vec::new();
+    let mut content_type = reply.content_type;
+    let (status, body, length) = match fault {
+        None | Some(FaultKind::Latency(_) | FaultKind::Reset) => {
+            headers = reply.headers;
+            (route_status, full(reply.body.clone()), reply.body.len())
+        }
+        Some(FaultKind::Status(code)) => {
+            let (status, page) = error_page(*code);
+            content_type = HTML;
+            let len = page.len();
+            (status, full(page), len)
+        }
+        Some(FaultKind::TooManyRequests { retry_after_secs }) => {
+            let page = "<html><body><h1>429 Too Many Requests</h1></body></html>\n";
+            headers.push((RETRY_AFTER, retry_after_secs.to_string()));
+            content_type = HTML;
+            (StatusCode::TOO_MANY_REQUESTS, full(page), page.len())
+        }
+        Some(FaultKind::Mysql) => {
+            content_type = HTML;
+            (
+                StatusCode::OK,
+                full(MYSQL_ERROR_BODY),
+                MYSQL_ERROR_BODY.len(),
+            )
+        }
+        Some(FaultKind::Empty200) => (StatusCode::OK, full(Bytes::new()), 0),
+        Some(FaultKind::BadCiphertext) if reply.is_envelope => {
+            let body = routes::bad_ciphertext_envelope();
+            let len = body.len();
+            (StatusCode::OK, full(body), len)
+        }
+        Some(FaultKind::Garbage | FaultKind::BadCiphertext) => {
+            // Same type and about the same size as the real answer; bad ciphertext on a
+            // non-envelope route degrades to this too.
+            let len = reply.body.len().max(64);
+            (StatusCode::OK, full(random_bytes(len)), len)
+        }
+        Some(FaultKind::Truncated | FaultKind::Stall) => {
+            let stall = matches!(fault, Some(FaultKind::Stall));
+            let len = reply.body.len();
+            let head = reply.body.slice(..len / 2);
+            (route_status, partial(head, stall), len)
+        }
+    };
+    let response = build(status, content_type, headers, body, length);
+    (status.as_u16(), response)
+}
+
+fn build(
+    status: StatusCode,
+    content_type: &str,
+    headers: Vec<(HeaderName, String)>,
+    body: Body,
+    length: usize,
+) -> Response<Body> {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let map = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        map.insert(CONTENT_TYPE, v);
+    }
+    // Explicit even for full bodies: truncated and stalled bodies must announce the full size.
+    map.insert(CONTENT_LENGTH, HeaderValue::from(length));
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            map.append(name, v);
+        }
+    }
+    response
+}

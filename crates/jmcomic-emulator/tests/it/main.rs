@@ -1,0 +1,7 @@
+//! Integration tests: a raw HTTP client (reqwest, no client crate) against the emulator.
+
+mod cdn;
+mod faults;
+mod hosts;
+mod protocol;
+mod support;
