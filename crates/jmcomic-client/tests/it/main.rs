@@ -1,0 +1,6 @@
+//! The client against the emulator: every route, every fault kind, domain fallback.
+
+mod catalog;
+mod faults;
+mod routes;
+mod support;
