@@ -1,1 +1,882 @@
-//! placeholder
+//! Options: the Python package's option file (spec §3), loaded unchanged.
+//!
+//! Users keep their existing `option.yml`: every key of spec §3.2 is read with the same
+//! meaning, old files get the same compatibility migrations (§3.1), and plugin sections are
+//! parsed (and listed by [`Options::unsupported_plugins`]) even though no plugin runs yet.
+//! What differs is stricter and friendlier error handling (W11): an empty file means "all
+//! defaults", `.yaml` and `.json` work, `null` never crashes, and mistakes are reported with
+//! file, line and key, e.g.
+//!
+//! ```text
+//! option.yml:12: download.threading.image: expected a positive integer, got "abc"
+//! option.yml:3: unknown key dir_rule.rulle (did you mean `rule`?)
+//! ```
+//!
+//! Loading happens in two stages (house style §15): the file is read into a mirror where
+//! every key is optional (`raw.rs`: key and type checks, with lines), then resolved into
+//! [`Options`] (`resolve.rs`: defaults, ranges, `${ENV}`), which is where the merge of the
+//! file over the defaults is written down.
+//!
+//! ```
+//! use jmcomic::options::{Options, ProxySetting};
+//!
+//! let o = Options::from_yaml_str(
+//!     "download:\n  image:\n    suffix: jpg\nclient:\n  postman:\n    meta_data:\n      proxies: clash\n",
+//! )?;
+//! assert_eq!(o.download.image.suffix.as_deref(), Some(".jpg"));
+//! assert!(o.download.image.decode); // other keys keep their defaults
+//! assert_eq!(o.client.postman.meta_data.proxies, ProxySetting::Url("http://127.0.0.1:7890".into()));
+//! # Ok::<(), jmcomic::options::OptionError>(())
+//! ```
+
+mod error;
+mod node;
+mod output;
+mod raw;
+mod resolve;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::dir_rule::DirRule;
+
+pub use error::OptionError;
+
+/// The environment variable that conventionally names the option file (spec §3.3, used by
+/// the Python package's `create_option_by_env` and CLIs).
+pub const OPTION_PATH_ENV: &str = "JM_OPTION_PATH";
+
+/// Looks up an environment variable for `${NAME}` expansion.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment (`std::env::var`; a value that is not valid UTF-8 counts as
+/// unset).
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Logging wish of the option file (`log`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogMode {
+    /// `log: true` (default): normal logging.
+    #[default]
+    On,
+    /// `log: false`: the library's own logging is off.
+    Off,
+    /// `log: pretty`: coloured console logging.
+    Pretty,
+}
+
+/// Everything an option file configures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// `log`.
+    pub log: LogMode,
+    /// `dir_rule`: where files go (rule, base directory, Chinese conversion).
+    pub dir_rule: DirRule,
+    /// `download`.
+    pub download: DownloadOptions,
+    /// `client`.
+    pub client: ClientOptions,
+    /// `plugins`.
+    pub plugins: PluginOptions,
+    /// The file the options were loaded from.
+    pub source: Option<PathBuf>,
+}
+
+/// `download`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DownloadOptions {
+    /// `download.cache`: skip images whose file already exists (default true).
+    pub cache: bool,
+    /// `download.image`.
+    pub image: ImageOptions,
+    /// `download.threading`.
+    pub threading: Threading,
+}
+
+/// `download.image`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageOptions {
+    /// `decode`: undo the site's scrambling (default true).
+    pub decode: bool,
+    /// `suffix`: convert every non-GIF page to this format; with a leading dot, lower case
+    /// (`jpg`, `.JPG` → `.jpg`); `None` keeps the served format.
+    pub suffix: Option<String>,
+    /// `encoder`: encoder settings preset (default `fast`).
+    pub encoder: EncoderPreset,
+    /// `webp_quality`: overrides the preset's WebP quality (0–100).
+    pub webp_quality: Option<f32>,
+    /// `webp_method`: overrides the preset's WebP method (0–6, 0 fastest).
+    pub webp_method: Option<u8>,
+    /// `jpeg_quality`: overrides the preset's JPEG quality (1–100).
+    pub jpeg_quality: Option<u8>,
+    /// `png_compression`: overrides the preset's PNG effort.
+    pub png_compression: Option<PngLevel>,
+    /// `verify`: how pages written unchanged are checked (default `structure`).
+    pub verify: VerifyLevel,
+}
+
+/// `download.image.encoder`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EncoderPreset {
+    /// `fast` (default): WebP method 2, JPEG q75, fast PNG deflate.
+    #[default]
+    Fast,
+    /// `pillow`: byte-identical to the Python package (WebP q80 method 4, JPEG q75, PNG
+    /// zlib level 6).
+    Pillow,
+}
+
+/// `download.image.png_compression`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PngLevel {
+    /// `fast`: fdeflate, large files, very quick.
+    Fast,
+    /// `balanced`: about zlib level 6 (Pillow's default).
+    Balanced,
+    /// `high`: smallest, slowest.
+    High,
+}
+
+/// `download.image.verify`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VerifyLevel {
+    /// `structure` (default): check the container is complete.
+    #[default]
+    Structure,
+    /// `full`: also decode every page written unchanged.
+    Full,
+}
+
+/// The formats `download.image.suffix` accepts.
+pub const IMAGE_SUFFIXES: [&str; 5] = [".webp", ".jpg", ".jpeg", ".png", ".gif"];
+
+impl ImageOptions {
+    /// The encoder settings: the preset with the file's overrides applied.
+    pub fn encode_settings(&self) -> jmcomic_image::EncodeSettings {
+        let mut s = match self.encoder {
+            EncoderPreset::Fast => jmcomic_image::EncodeSettings::default(),
+            EncoderPreset::Pillow => jmcomic_image::EncodeSettings::pillow(),
+        };
+        if let Some(q) = self.webp_quality {
+            s.webp.quality = q;
+        }
+        if let Some(m) = self.webp_method {
+            s.webp.method = m;
+        }
+        if let Some(q) = self.jpeg_quality {
+            s.jpeg_quality = q;
+        }
+        if let Some(p) = self.png_compression {
+            s.png = match p {
+                PngLevel::Fast => jmcomic_image::PngCompression::Fast,
+                PngLevel::Balanced => jmcomic_image::PngCompression::Balanced,
+                PngLevel::High => jmcomic_image::PngCompression::High,
+            };
+        }
+        s
+    }
+
+    /// The page check of [`Self::verify`].
+    pub fn verify_mode(&self) -> jmcomic_image::Verify {
+        match self.verify {
+            VerifyLevel::Structure => jmcomic_image::Verify::Structure,
+            VerifyLevel::Full => jmcomic_image::Verify::Full,
+        }
+    }
+
+    /// The target format of [`Self::suffix`], if one is set.
+    pub fn suffix_format(&self) -> Option<jmcomic_image::Format> {
+        self.suffix
+            .as_deref()
+            .and_then(jmcomic_image::Format::from_suffix)
+    }
+}
+
+impl Default for ImageOptions {
+    fn default() -> Self {
+        ImageOptions {
+            decode: true,
+            suffix: None,
+            encoder: EncoderPreset::Fast,
+            webp_quality: None,
+            webp_method: None,
+            jpeg_quality: None,
+            png_compression: None,
+            verify: VerifyLevel::Structure,
+        }
+    }
+}
+
+/// `download.threading`: how much runs at once. Every value is at least 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Threading {
+    /// `image`: images in flight for the whole run (default 20, the 2.7.10 value; the
+    /// Python package counts per chapter). Old files' `batch_count` becomes this (§3.1).
+    pub image: usize,
+    /// `photo`: chapters of an album in parallel (default: number of CPUs).
+    pub photo: usize,
+    /// `album`: albums of a batch in parallel (default 2).
+    pub album: usize,
+    /// `cpu`: workers for decoding, descrambling and encoding (default: number of CPUs).
+    pub cpu: usize,
+}
+
+/// The number of CPUs, the default of `threading.photo` and `threading.cpu`.
+pub fn cpu_count() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+impl Default for Threading {
+    fn default() -> Self {
+        Threading {
+            image: 20,
+            photo: cpu_count(),
+            album: 2,
+            cpu: cpu_count(),
+        }
+    }
+}
+
+/// `client`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientOptions {
+    /// `impl`: `api` (default) or `html`. Only the API client exists yet; `html` is kept
+    /// so the caller can say so.
+    pub impl_name: String,
+    /// `async_impl` (default `async_api`): accepted, unused.
+    pub async_impl: Option<String>,
+    /// `retry_times`: attempts per domain minus one (default 5).
+    pub retry_times: u32,
+    /// `cache`: accepted as given (`null`, `true`, `false`, `level_option`, `level_client`).
+    pub cache: Option<serde_json::Value>,
+    /// `domain`: API (or HTML) domains; see [`DomainSetting::domains_for`].
+    pub domain: DomainSetting,
+    /// `image_domain` (new): image CDN hosts, same forms as `domain`.
+    pub image_domain: DomainSetting,
+    /// `app_version` (new): the app version to start with.
+    pub app_version: Option<String>,
+    /// `timeout`: seconds (the Python async client's key).
+    pub timeout: Option<f64>,
+    /// `verify_tls` (new, default true): check TLS certificates. Also false when
+    /// `meta_data.verify` is false.
+    pub verify_tls: bool,
+    /// `postman`.
+    pub postman: Postman,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            impl_name: "api".into(),
+            async_impl: Some("async_api".into()),
+            retry_times: 5,
+            cache: None,
+            domain: DomainSetting::default(),
+            image_domain: DomainSetting::default(),
+            app_version: None,
+            timeout: None,
+            verify_tls: true,
+            postman: Postman::default(),
+        }
+    }
+}
+
+/// `client.domain` / `client.image_domain`: a list (a multi-line string is read as one
+/// domain per line) or a mapping from client kind to list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DomainSetting {
+    /// The same domains whatever the client kind. Empty means the built-in defaults.
+    List(Vec<String>),
+    /// `{api: [...], html: [...]}`, in file order.
+    PerImpl(Vec<(String, Vec<String>)>),
+}
+
+impl Default for DomainSetting {
+    fn default() -> Self {
+        DomainSetting::List(Vec::new())
+    }
+}
+
+impl DomainSetting {
+    /// The domains configured for client kind `impl_name` (spec §3.6 step 3): the list, or
+    /// the mapping's entry for that kind. Empty means "use the built-in defaults".
+    pub fn domains_for(&self, impl_name: &str) -> Vec<String> {
+        match self {
+            DomainSetting::List(l) => l.clone(),
+            DomainSetting::PerImpl(m) => m
+                .iter()
+                .rev()
+                .find(|(k, _)| k == impl_name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Whether nothing is configured for any kind.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            DomainSetting::List(l) => l.is_empty(),
+            DomainSetting::PerImpl(m) => m.iter().all(|(_, v)| v.is_empty()),
+        }
+    }
+}
+
+/// `client.postman`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Postman {
+    /// `type` (default `curl_cffi`): accepted, informational.
+    pub kind: String,
+    /// `meta_data` (alias `metadata`).
+    pub meta_data: MetaData,
+}
+
+impl Default for Postman {
+    fn default() -> Self {
+        Postman {
+            kind: "curl_cffi".into(),
+            meta_data: MetaData::default(),
+        }
+    }
+}
+
+/// `client.postman.meta_data`: what the Python package passes to every request.
+#[derive(Clone, PartialEq)]
+pub struct MetaData {
+    /// `impersonate` (default `chrome`): accepted; this HTTP stack does not impersonate
+    /// browsers.
+    pub impersonate: Option<String>,
+    /// `headers` (default none).
+    pub headers: Vec<(String, String)>,
+    /// `proxies` (default the system proxy).
+    pub proxies: ProxySetting,
+    /// `cookies`, e.g. the login cookie `AVS`.
+    pub cookies: Vec<(String, String)>,
+    /// `timeout`: seconds per request.
+    pub timeout: Option<f64>,
+    /// `verify`: `false` turns TLS verification off (see [`ClientOptions::verify_tls`]).
+    pub verify: Option<bool>,
+}
+
+impl Default for MetaData {
+    fn default() -> Self {
+        MetaData {
+            impersonate: Some("chrome".into()),
+            headers: Vec::new(),
+            proxies: ProxySetting::System,
+            cookies: Vec::new(),
+            timeout: None,
+            verify: None,
+        }
+    }
+}
+
+impl fmt::Debug for MetaData {
+    /// Cookie values, credential headers and proxy passwords are shown as `***`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cookies: Vec<(&str, &str)> = self
+            .cookies
+            .iter()
+            .map(|(k, _)| (k.as_str(), REDACTED))
+            .collect();
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), redact_header(k, v)))
+            .collect();
+        f.debug_struct("MetaData")
+            .field("impersonate", &self.impersonate)
+            .field("headers", &headers)
+            .field("proxies", &self.proxies)
+            .field("cookies", &cookies)
+            .field("timeout", &self.timeout)
+            .field("verify", &self.verify)
+            .finish()
+    }
+}
+
+/// `meta_data.proxies`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum ProxySetting {
+    /// The system proxy (`proxies: system`, the default).
+    #[default]
+    System,
+    /// No proxy (`proxies: null`).
+    None,
+    /// This proxy, as a URL (`clash` → `http://127.0.0.1:7890`, `host:port` →
+    /// `http://host:port`).
+    Url(String),
+}
+
+impl fmt::Debug for ProxySetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxySetting::System => f.write_str("System"),
+            ProxySetting::None => f.write_str("None"),
+            ProxySetting::Url(u) => f.debug_tuple("Url").field(&redact_userinfo(u)).finish(),
+        }
+    }
+}
+
+impl ProxySetting {
+    /// The client's proxy setting.
+    pub fn to_client_proxy(&self) -> jmcomic_client::Proxy {
+        match self {
+            ProxySetting::System => jmcomic_client::Proxy::System,
+            ProxySetting::None => jmcomic_client::Proxy::None,
+            ProxySetting::Url(u) => jmcomic_client::Proxy::Url(u.clone()),
+        }
+    }
+}
+
+/// `plugins`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginOptions {
+    /// `valid`: plugin argument checking, `ignore` | `log` (default) | `raise`.
+    pub valid: String,
+    /// `dependencies_strategy` (2.7.10; default `failed-fast`).
+    pub dependencies_strategy: Option<String>,
+    /// Plugin groups (`after_init`, `after_album`, `main`, ...) in file order.
+    pub groups: Vec<(String, Vec<PluginEntry>)>,
+}
+
+impl Default for PluginOptions {
+    fn default() -> Self {
+        PluginOptions {
+            valid: "log".into(),
+            dependencies_strategy: Some("failed-fast".into()),
+            groups: Vec::new(),
+        }
+    }
+}
+
+/// One entry of a plugin group (spec §3.7).
+#[derive(Clone, PartialEq)]
+pub struct PluginEntry {
+    /// `plugin`: the plugin's key.
+    pub plugin: String,
+    /// `kwargs`: free-form arguments. YAML number keys (`145504:`) are text.
+    pub kwargs: serde_json::Map<String, serde_json::Value>,
+    /// `safe` (default true): failures are logged, not raised.
+    pub safe: bool,
+    /// `log` (default true).
+    pub log: bool,
+    /// `valid`: overrides `plugins.valid`.
+    pub valid: Option<String>,
+}
+
+impl fmt::Debug for PluginEntry {
+    /// Secret-looking arguments are shown as `***`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PluginEntry")
+            .field("plugin", &self.plugin)
+            .field("kwargs", &redact_kwargs(&self.kwargs))
+            .field("safe", &self.safe)
+            .field("log", &self.log)
+            .field("valid", &self.valid)
+            .finish()
+    }
+}
+
+impl PluginEntry {
+    /// The arguments with `${ENV}` expanded in top-level string values.
+    ///
+    /// Done lazily, when the plugin is invoked (the Python package does it in
+    /// `invoke_plugin`, spec §3.7), so files naming plugins with unset variables still load.
+    pub fn expanded_kwargs(
+        &self,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, OptionError> {
+        self.expanded_kwargs_with(&process_env)
+    }
+
+    /// [`Self::expanded_kwargs`] with another environment.
+    pub fn expanded_kwargs_with(
+        &self,
+        env: EnvLookup<'_>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, OptionError> {
+        let mut out = self.kwargs.clone();
+        for (k, v) in &mut out {
+            if let serde_json::Value::String(s) = v {
+                *s = expand_env(s, env).map_err(|var| OptionError::MissingEnv {
+                    file: None,
+                    line: None,
+                    key: format!("plugin `{}`: kwargs.{k}", self.plugin),
+                    var,
+                })?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// How redacted values are written.
+const REDACTED: &str = "***";
+
+static ENV_PATTERN: LazyLock<Regex> =
+    // The Python package's pattern (spec §3.2); a constant, so it always compiles.
+    LazyLock::new(|| Regex::new(r"\$\{(.*?)\}").expect("constant regex"));
+
+/// Expands `${NAME}` with `env`; `Err(name)` for the first variable that is not set.
+pub(crate) fn expand_env(text: &str, env: EnvLookup<'_>) -> Result<String, String> {
+    if !text.contains("${") {
+        return Ok(text.to_owned());
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for caps in ENV_PATTERN.captures_iter(text) {
+        let (Some(whole), Some(name)) = (caps.get(0), caps.get(1)) else {
+            continue;
+        };
+        out.push_str(&text[last..whole.start()]);
+        out.push_str(&env(name.as_str()).ok_or_else(|| name.as_str().to_owned())?);
+        last = whole.end();
+    }
+    out.push_str(&text[last..]);
+    Ok(out)
+}
+
+/// The known word nearest to `word`, if it is close enough to be a likely typo: the same
+/// word in another case, at most one edit per three characters, or a close Jaro-Winkler
+/// match (which catches `proxy` → `proxies`).
+pub(crate) fn suggest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    // `base-dir` for `base_dir` is the same word.
+    let lower = word.to_lowercase().replace('-', "_");
+    let mut best: Option<(usize, f64, &str)> = None;
+    for c in candidates {
+        let cl = c.to_lowercase();
+        if cl == lower {
+            return Some(c.to_owned());
+        }
+        let d = strsim::damerau_levenshtein(&lower, &cl);
+        let jw = strsim::jaro_winkler(&lower, &cl);
+        let allowed = (lower.chars().count().max(cl.chars().count()) / 3).max(1);
+        let close = d <= allowed || jw >= 0.85;
+        if close && best.is_none_or(|(bd, bjw, _)| d < bd || (d == bd && jw > bjw)) {
+            best = Some((d, jw, c));
+        }
+    }
+    best.map(|(_, _, c)| c.to_owned())
+}
+
+/// Whether a plugin argument looks secret (spec: password, pass, passwd, token, secret,
+/// cookie, avs — any case).
+pub(crate) fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["pass", "token", "secret", "cookie", "avs"]
+        .iter()
+        .any(|s| k.contains(s))
+}
+
+fn redact_header<'a>(name: &str, value: &'a str) -> &'a str {
+    if name.eq_ignore_ascii_case("cookie") || name.eq_ignore_ascii_case("authorization") {
+        REDACTED
+    } else {
+        value
+    }
+}
+
+/// Replaces the user and password of a proxy URL with `***`.
+pub(crate) fn redact_userinfo(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let prefix = if scheme.is_empty() {
+                String::new()
+            } else {
+                format!("{scheme}://")
+            };
+            format!("{prefix}{REDACTED}{}", &rest[at..])
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Plugin arguments with secret-looking values (at any depth) replaced by `***`.
+pub(crate) fn redact_kwargs(
+    kwargs: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    fn redact(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => serde_json::Value::Object(redact_kwargs(m)),
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(redact).collect()),
+            other => other.clone(),
+        }
+    }
+    kwargs
+        .iter()
+        .map(|(k, v)| {
+            let v = if is_secret_key(k) && !v.is_null() && !v.is_object() && !v.is_array() {
+                serde_json::Value::String(REDACTED.into())
+            } else {
+                redact(v)
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+/// The defaults of spec §3.2 (2.7.10 values), base directory = the current directory.
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            log: LogMode::On,
+            dir_rule: DirRule::default_in(resolve::current_dir()),
+            download: DownloadOptions {
+                cache: true,
+                image: ImageOptions::default(),
+                threading: Threading::default(),
+            },
+            client: ClientOptions::default(),
+            plugins: PluginOptions::default(),
+            source: None,
+        }
+    }
+}
+
+/// The text format of an option file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Yaml,
+    Json,
+}
+
+impl Options {
+    /// Loads an option file: `.json` files as JSON, anything else (`.yml`, `.yaml`, ...) as
+    /// YAML. An empty or comments-only file gives the defaults.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Options, OptionError> {
+        Self::from_file_with_env(path, &process_env)
+    }
+
+    /// [`Self::from_file`] with `${NAME}` looked up in `env` instead of the process
+    /// environment.
+    pub fn from_file_with_env(
+        path: impl AsRef<Path>,
+        env: EnvLookup<'_>,
+    ) -> Result<Options, OptionError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| OptionError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| OptionError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "the file is not valid UTF-8 text (byte {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            ),
+        })?;
+        let is_json = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        let format = if is_json { Format::Json } else { Format::Yaml };
+        let mut options = Self::load(&text, format, env).map_err(|e| e.in_file(path))?;
+        options.source = Some(path.to_path_buf());
+        Ok(options)
+    }
+
+    /// Loads the file named by environment variable `var` (conventionally
+    /// [`OPTION_PATH_ENV`], like the Python package's `create_option_by_env`). An unset or
+    /// empty variable is an error saying to set it.
+    pub fn from_env(var: &str) -> Result<Options, OptionError> {
+        match std::env::var_os(var) {
+            Some(p) if !p.is_empty() => Self::from_file(PathBuf::from(p)),
+            _ => Err(OptionError::PathVarUnset {
+                var: var.to_owned(),
+            }),
+        }
+    }
+
+    /// Loads options from YAML text.
+    pub fn from_yaml_str(text: &str) -> Result<Options, OptionError> {
+        Self::load(text, Format::Yaml, &process_env)
+    }
+
+    /// Loads options from JSON text.
+    pub fn from_json_str(text: &str) -> Result<Options, OptionError> {
+        Self::load(text, Format::Json, &process_env)
+    }
+
+    /// [`Self::from_yaml_str`] with `${NAME}` looked up in `env`.
+    pub fn from_yaml_str_with_env(text: &str, env: EnvLookup<'_>) -> Result<Options, OptionError> {
+        Self::load(text, Format::Yaml, env)
+    }
+
+    /// [`Self::from_json_str`] with `${NAME}` looked up in `env`.
+    pub fn from_json_str_with_env(text: &str, env: EnvLookup<'_>) -> Result<Options, OptionError> {
+        Self::load(text, Format::Json, env)
+    }
+
+    fn load(text: &str, format: Format, env: EnvLookup<'_>) -> Result<Options, OptionError> {
+        let mut root = match format {
+            Format::Yaml => node::parse_yaml(text)?,
+            Format::Json => node::parse_json(text)?,
+        };
+        if let Some(r) = &mut root {
+            if r.entries().is_none() {
+                return Err(raw::invalid(r, "(top level)", "a mapping of option keys"));
+            }
+            raw::migrate(r)?;
+        }
+        let raw = raw::RawOptions::read(root.as_ref())?;
+        resolve::resolve(raw, env)
+    }
+
+    /// The effective options (defaults filled in) as YAML that loads back into equal
+    /// options, with secrets replaced by `***`: cookie values, `cookie`/`authorization`
+    /// header values, plugin arguments whose name contains password, pass, passwd, token,
+    /// secret, cookie or avs, and the user and password of proxy URLs.
+    pub fn to_yaml(&self) -> String {
+        output::to_yaml(self)
+    }
+
+    /// A client builder configured from these options (spec §3.6):
+    ///
+    /// * API domains: `client.domain` for `api`; for `html` only the `api` entry of a
+    ///   per-kind mapping (only the API client exists yet; an HTML domain list is of no
+    ///   use to it). Empty means the built-in list.
+    /// * image domains: `client.image_domain` (a list, or its `api` entry).
+    /// * `retry_times`; the timeout (`meta_data.timeout`, else `client.timeout`) for API
+    ///   and image requests; the proxy; cookies; `app_version`; TLS verification.
+    /// * `meta_data.headers` are **not** passed: the Python API client replaces them with
+    ///   the app's headers (spec §6.2.2), and headers written for the web site (a desktop
+    ///   browser's `user-agent`) would misrepresent the app. See [`Self::notices`].
+    pub fn client_builder(&self) -> Result<jmcomic_client::ClientBuilder, OptionError> {
+        let c = &self.client;
+        let api_domains = match (&c.domain, c.impl_name.as_str()) {
+            (DomainSetting::List(_), "html") => Vec::new(),
+            (d, _) => d.domains_for("api"),
+        };
+        let image_domains = c.image_domain.domains_for("api");
+        let meta = &c.postman.meta_data;
+        let mut b = jmcomic_client::ClientBuilder::new()
+            .api_domains(api_domains)
+            .image_domains(image_domains)
+            .retry_times(c.retry_times)
+            .proxy(meta.proxies.to_client_proxy())
+            .cookies(meta.cookies.iter().cloned())
+            .danger_accept_invalid_certs(!c.verify_tls);
+        if let Some(t) = meta.timeout.or(c.timeout) {
+            let d = Duration::from_secs_f64(t);
+            b = b.timeout(d).image_timeout(d);
+        }
+        if let Some(v) = &c.app_version {
+            b = b.app_version(v.clone());
+        }
+        Ok(b)
+    }
+
+    /// Every plugin entry as `(group, plugin)`, in file order. No plugin runs in this
+    /// version; the caller tells the user which ones are skipped.
+    pub fn unsupported_plugins(&self) -> Vec<(String, String)> {
+        self.plugins
+            .groups
+            .iter()
+            .flat_map(|(g, entries)| entries.iter().map(move |e| (g.clone(), e.plugin.clone())))
+            .collect()
+    }
+
+    /// Settings that were accepted but have no effect in this version, as sentences for the
+    /// user (the caller decides how to show them).
+    pub fn notices(&self) -> Vec<String> {
+        let mut n = Vec::new();
+        let c = &self.client;
+        let meta = &c.postman.meta_data;
+        if c.impl_name != "api" {
+            n.push(format!(
+                "client.impl is `{}`, but only the API client exists yet; it is used instead",
+                c.impl_name
+            ));
+        }
+        if !meta.headers.is_empty() {
+            n.push(
+                "client.postman.meta_data.headers are not sent: the API client uses the app's \
+                 headers, as the Python package's API client does"
+                    .into(),
+            );
+        }
+        if meta.impersonate.as_deref().is_some_and(|i| i != "chrome") {
+            n.push(
+                "client.postman.meta_data.impersonate has no effect: this HTTP client does not \
+                 imitate browsers"
+                    .into(),
+            );
+        }
+        if c.cache
+            .as_ref()
+            .is_some_and(|v| !matches!(v, serde_json::Value::Bool(false)))
+        {
+            n.push("client.cache has no effect yet".into());
+        }
+        if self.plugins.groups.iter().any(|(_, e)| !e.is_empty()) {
+            n.push(format!(
+                "{} plugin entr{} will not run: plugins are not supported yet",
+                self.unsupported_plugins().len(),
+                if self.unsupported_plugins().len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                }
+            ));
+        }
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_expansion() {
+        let env = |n: &str| (n == "A").then(|| "x".to_owned());
+        assert_eq!(expand_env("${A}/b/${A}", &env), Ok("x/b/x".into()));
+        assert_eq!(expand_env("plain", &env), Ok("plain".into()));
+        assert_eq!(expand_env("${B}", &env), Err("B".into()));
+        assert_eq!(expand_env("${}", &env), Err(String::new()));
+    }
+
+    #[test]
+    fn suggestions() {
+        let keys = ["rule", "base_dir", "normalize_zh"];
+        assert_eq!(suggest("rulle", keys), Some("rule".into()));
+        assert_eq!(suggest("Rule", keys), Some("rule".into()));
+        assert_eq!(suggest("basedir", keys), Some("base_dir".into()));
+        assert_eq!(suggest("zzz", keys), None);
+    }
+
+    #[test]
+    fn userinfo_redaction() {
+        assert_eq!(redact_userinfo("http://u:p@h:1"), "http://***@h:1");
+        assert_eq!(redact_userinfo("http://h:1/a@b"), "http://h:1/a@b");
+        assert_eq!(redact_userinfo("u:p@h:1"), "***@h:1");
+    }
+
+    #[test]
+    fn secret_keys() {
+        for k in [
+            "password",
+            "zip_password",
+            "PASSWD",
+            "token",
+            "api_secret",
+            "cookies",
+            "AVS",
+        ] {
+            assert!(is_secret_key(k), "{k}");
+        }
+        assert!(!is_secret_key("username"));
+    }
+}

@@ -1,0 +1,885 @@
+//! Option files: the Python package's files load unchanged, every key is applied, and
+//! mistakes give messages with file, line and key.
+
+use std::path::{Path, PathBuf};
+
+use jmcomic::dir_rule::ZhTarget;
+use jmcomic::options::{
+    DomainSetting, EncoderPreset, LogMode, OPTION_PATH_ENV, OptionError, Options, PngLevel,
+    ProxySetting, Threading, VerifyLevel, cpu_count,
+};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/options")
+        .join(name)
+}
+
+/// An environment with only these variables.
+fn env_of(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn yaml(text: &str) -> Options {
+    Options::from_yaml_str_with_env(text, &no_env).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn yaml_err(text: &str) -> String {
+    match Options::from_yaml_str_with_env(text, &no_env) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Writes `text` to `name` in a temporary directory and loads it.
+fn load_temp(name: &str, text: &str) -> (tempfile::TempDir, Result<Options, OptionError>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write");
+    let r = Options::from_file_with_env(&path, &no_env);
+    (dir, r)
+}
+
+fn group<'a>(o: &'a Options, name: &str) -> &'a [jmcomic::options::PluginEntry] {
+    o.plugins
+        .groups
+        .iter()
+        .find(|(g, _)| g == name)
+        .map_or(&[], |(_, e)| e.as_slice())
+}
+
+const PYTHON_FILES: [&str; 6] = [
+    "doc_full_example.yml",
+    "doc_plugins_example.yml",
+    "option_test_api.yml",
+    "option_test_html.yml",
+    "option_workflow_download.yml",
+    "option_workflow_export_favorites.yml",
+];
+
+#[test]
+fn every_python_option_file_loads() {
+    // The workflow file's base_dir is `${JM_DOWNLOAD_DIR}`, set by its CI job.
+    let env = env_of(&[("JM_DOWNLOAD_DIR", "/tmp/jm-download")]);
+    for name in PYTHON_FILES {
+        let o =
+            Options::from_file_with_env(data(name), &env).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(o.source.as_deref(), Some(data(name).as_path()));
+        let plugins = o.unsupported_plugins();
+        let entries: usize = o.plugins.groups.iter().map(|(_, e)| e.len()).sum();
+        assert_eq!(plugins.len(), entries, "{name}");
+        o.client_builder()
+            .expect("builder")
+            .build()
+            .unwrap_or_else(|e| panic!("{name}: client: {e}"));
+    }
+}
+
+#[test]
+fn doc_full_example_values() {
+    let o = Options::from_file_with_env(data("doc_full_example.yml"), &no_env).expect("loads");
+    assert_eq!(o.log, LogMode::On);
+    assert_eq!(o.client.impl_name, "html");
+    assert_eq!(o.client.async_impl.as_deref(), Some("async_api"));
+    assert_eq!(o.client.retry_times, 5);
+    assert_eq!(o.client.cache, None);
+    assert_eq!(
+        o.client.domain.domains_for("html"),
+        ["18comic.vip", "18comic.org"]
+    );
+    assert_eq!(
+        o.client.domain.domains_for("api"),
+        ["www.jmapiproxyxxx.vip"]
+    );
+    assert_eq!(o.client.postman.meta_data.proxies, ProxySetting::System);
+    assert_eq!(
+        o.client.postman.meta_data.cookies,
+        [("AVS".to_owned(), "qkwehjjasdowqeq".to_owned())]
+    );
+    assert!(o.download.cache);
+    assert!(o.download.image.decode);
+    assert_eq!(o.download.image.suffix.as_deref(), Some(".jpg"));
+    assert_eq!(o.download.threading.image, 30);
+    assert_eq!(o.download.threading.photo, 16);
+    assert_eq!(o.dir_rule.rule(), "Bd / Ptitle");
+    // `D:/a/b/c/` is absolute on Windows and made absolute against the current directory
+    // elsewhere, like Python's os.path.abspath.
+    assert!(o.dir_rule.base_dir().is_absolute());
+    assert!(
+        o.dir_rule.base_dir().ends_with("D:/a/b/c"),
+        "{:?}",
+        o.dir_rule.base_dir()
+    );
+    assert_eq!(o.dir_rule.normalize_zh(), None);
+    assert!(o.unsupported_plugins().is_empty());
+    assert!(o.notices().iter().any(|n| n.contains("html")));
+}
+
+#[test]
+fn doc_plugins_example_is_parsed_not_run() {
+    let o = Options::from_file_with_env(data("doc_plugins_example.yml"), &no_env).expect("loads");
+    let names: Vec<&str> = o.plugins.groups.iter().map(|(g, _)| g.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "after_init",
+            "before_album",
+            "after_album",
+            "main",
+            "before_photo",
+            "after_photo"
+        ]
+    );
+    let list = o.unsupported_plugins();
+    assert_eq!(list.len(), 19);
+    assert_eq!(
+        list[0],
+        ("after_init".to_owned(), "download_progress".to_owned())
+    );
+    assert!(list.contains(&("after_photo".to_owned(), "long_img".to_owned())));
+
+    // YAML int keys become text, values keep their types (spec §3.7).
+    let find_update = &group(&o, "after_init")[3];
+    assert_eq!(find_update.plugin, "find_update");
+    assert_eq!(find_update.kwargs["145504"], serde_json::json!(290_266));
+    let usage = &group(&o, "after_init")[1];
+    assert_eq!(usage.kwargs["interval"], serde_json::json!(0.5));
+    assert!(usage.safe && usage.log);
+
+    // No `version`: migrations run, but a zip without `level` stays in its group.
+    assert_eq!(group(&o, "after_album")[0].plugin, "zip");
+    assert_eq!(group(&o, "main")[0].plugin, "favorite_folder_export");
+    assert!(!group(&o, "main")[0].log);
+
+    // `${EMAIL}` is kept as written and expanded only on demand.
+    let mail = &group(&o, "after_album")[2];
+    assert_eq!(mail.kwargs["msg_from"], "${EMAIL}");
+    let err = mail.expanded_kwargs_with(&no_env).expect_err("EMAIL unset");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("EMAIL") && msg.contains("send_qq_email"),
+        "{msg}"
+    );
+    let kw = mail
+        .expanded_kwargs_with(&env_of(&[("EMAIL", "me@example.com")]))
+        .expect("expanded");
+    assert_eq!(kw["msg_from"], "me@example.com");
+    assert_eq!(kw["password"], "dkjlakdjlkas", "other values untouched");
+}
+
+#[test]
+fn ci_option_files_values() {
+    let api = Options::from_file_with_env(data("option_test_api.yml"), &no_env).expect("api");
+    assert_eq!(api.dir_rule.normalize_zh(), Some(ZhTarget::Cn));
+    assert_eq!(api.dir_rule.rule(), "Bd_Aauthor_Aid_Pindextitle");
+    assert_eq!(api.client.impl_name, "api");
+    assert_eq!(api.client.retry_times, 3);
+    assert_eq!(api.client.postman.meta_data.timeout, Some(15.0));
+    assert_eq!(
+        api.client.domain.domains_for("html"),
+        ["jmcomic1.me", "jmcomic.me"]
+    );
+    assert!(
+        api.client.domain.domains_for("api").is_empty(),
+        "api uses the built-in list"
+    );
+    assert_eq!(api.unsupported_plugins().len(), 3);
+    let retry = &group(&api, "after_init")[2];
+    assert_eq!(retry.kwargs["retry_config"]["retry_rounds"], 3);
+
+    let html = Options::from_file_with_env(data("option_test_html.yml"), &no_env).expect("html");
+    assert_eq!(html.client.impl_name, "html");
+    assert_eq!(html.client.postman.meta_data.timeout, Some(7.0));
+    assert_eq!(html.client.domain.domains_for("html").len(), 3);
+}
+
+#[test]
+fn workflow_files_values() {
+    let env = env_of(&[("JM_DOWNLOAD_DIR", "/tmp/jm-download")]);
+    let o = Options::from_file_with_env(data("option_workflow_download.yml"), &env).expect("loads");
+    assert_eq!(o.log, LogMode::Pretty);
+    assert_eq!(o.dir_rule.base_dir(), Path::new("/tmp/jm-download"));
+    assert_eq!(o.dir_rule.rule(), "Bd_Aauthor_Atitle_Pindex");
+    let login = &group(&o, "after_init")[2];
+    assert_eq!(login.kwargs["username"], "${JM_USERNAME}");
+    assert_eq!(group(&o, "after_download").len(), 1);
+
+    // Without the variable the file does not load (as in Python), and says why.
+    let err = Options::from_file_with_env(data("option_workflow_download.yml"), &no_env)
+        .expect_err("JM_DOWNLOAD_DIR unset");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("option_workflow_download.yml:5: dir_rule.base_dir"),
+        "{msg}"
+    );
+    assert!(msg.contains("`JM_DOWNLOAD_DIR` is not set"), "{msg}");
+    assert_eq!(err.line(), Some(5));
+    assert_eq!(err.key(), Some("dir_rule.base_dir"));
+
+    let fav = Options::from_file_with_env(data("option_workflow_export_favorites.yml"), &no_env)
+        .expect("loads");
+    let main: Vec<&str> = group(&fav, "main")
+        .iter()
+        .map(|e| e.plugin.as_str())
+        .collect();
+    assert_eq!(main, ["login", "favorite_folder_export", "send_qq_email"]);
+}
+
+#[test]
+fn every_key_is_applied_yaml_extension() {
+    let o = Options::from_file_with_env(data("all_keys.yaml"), &no_env).expect("loads");
+    assert_eq!(o.log, LogMode::Pretty);
+
+    assert_eq!(o.dir_rule.rule(), "Bd / {Aauthor} / {Pindex:03}-{Pname}");
+    assert_eq!(o.dir_rule.base_dir(), Path::new("/srv/comics"));
+    assert_eq!(o.dir_rule.normalize_zh(), Some(ZhTarget::Tw));
+
+    let d = &o.download;
+    assert!(!d.cache);
+    assert!(!d.image.decode);
+    assert_eq!(d.image.suffix.as_deref(), Some(".png"));
+    assert_eq!(d.image.encoder, EncoderPreset::Pillow);
+    assert_eq!(d.image.webp_quality, Some(90.0));
+    assert_eq!(d.image.webp_method, Some(6));
+    assert_eq!(d.image.jpeg_quality, Some(95));
+    assert_eq!(d.image.png_compression, Some(PngLevel::High));
+    assert_eq!(d.image.verify, VerifyLevel::Full);
+    assert_eq!(
+        d.threading,
+        Threading {
+            image: 7,
+            photo: 3,
+            album: 4,
+            cpu: 5
+        }
+    );
+    let enc = d.image.encode_settings();
+    assert_eq!(
+        (enc.webp.quality, enc.webp.method, enc.jpeg_quality),
+        (90.0, 6, 95)
+    );
+    assert_eq!(enc.png, jmcomic_image::PngCompression::High);
+    assert_eq!(d.image.verify_mode(), jmcomic_image::Verify::Full);
+    assert_eq!(d.image.suffix_format(), Some(jmcomic_image::Format::Png));
+
+    let c = &o.client;
+    assert_eq!(c.impl_name, "api");
+    assert_eq!(c.async_impl.as_deref(), Some("async_api"));
+    assert_eq!(c.retry_times, 2);
+    assert_eq!(c.cache, Some(serde_json::json!("level_client")));
+    assert_eq!(
+        c.domain,
+        DomainSetting::List(vec!["api1.example".into(), "api2.example".into()])
+    );
+    assert_eq!(
+        c.image_domain.domains_for("api"),
+        ["cdn1.example", "cdn2.example"]
+    );
+    assert_eq!(c.app_version.as_deref(), Some("2.0.99"));
+    assert_eq!(c.timeout, Some(12.5));
+    assert!(!c.verify_tls);
+    assert_eq!(c.postman.kind, "requests");
+    let m = &c.postman.meta_data;
+    assert_eq!(m.impersonate.as_deref(), Some("safari"));
+    assert_eq!(
+        m.headers[0],
+        ("user-agent".to_owned(), "test-agent".to_owned())
+    );
+    assert_eq!(
+        m.proxies,
+        ProxySetting::Url("socks5://10.0.0.2:1080".into())
+    );
+    assert_eq!(m.cookies[1], ("ipcountry".to_owned(), "1".to_owned()));
+    assert_eq!(m.timeout, Some(9.0));
+    assert_eq!(m.verify, Some(true));
+
+    assert_eq!(o.plugins.valid, "raise");
+    assert_eq!(
+        o.plugins.dependencies_strategy.as_deref(),
+        Some("ignore-only-log")
+    );
+    let login = &group(&o, "after_init")[0];
+    assert!(!login.safe && !login.log);
+    assert_eq!(login.valid.as_deref(), Some("ignore"));
+    // version 2.1: no zip migration.
+    assert_eq!(group(&o, "after_album")[0].kwargs["level"], "photo");
+
+    let notices = o.notices().join("\n");
+    assert!(
+        notices.contains("headers") && notices.contains("impersonate"),
+        "{notices}"
+    );
+    // Debug output hides secrets.
+    let debug = format!("{o:?}");
+    for secret in ["cookie-secret-value", "hunter2", "topsecret"] {
+        assert!(!debug.contains(secret), "{secret} in {debug}");
+    }
+}
+
+#[test]
+fn json_file() {
+    let o = Options::from_file_with_env(data("all_keys.json"), &no_env).expect("loads");
+    assert_eq!(o.log, LogMode::Off);
+    assert_eq!(o.dir_rule.rule(), "Bd_Aid_Pindex");
+    assert_eq!(o.download.image.suffix.as_deref(), Some(".webp"));
+    assert_eq!(o.download.threading.image, 8);
+    assert!(o.download.cache, "absent keys keep defaults");
+    assert_eq!(o.client.impl_name, "html");
+    // `metadata` is an alias of `meta_data`; explicit null proxies = no proxy.
+    assert_eq!(o.client.postman.meta_data.proxies, ProxySetting::None);
+    assert_eq!(o.client.postman.meta_data.cookies[0].1, "x");
+    assert_eq!(group(&o, "after_photo")[0].plugin, "img2pdf");
+    // impl html: only the `api` entry is of use to the API client.
+    let client = o
+        .client_builder()
+        .expect("builder")
+        .build()
+        .expect("client");
+    assert_eq!(client.api_domains(), ["https://www.api.example"]);
+
+    let text = std::fs::read_to_string(data("all_keys.json")).expect("read");
+    assert_eq!(
+        Options::from_json_str_with_env(&text, &no_env)
+            .expect("str")
+            .source,
+        None
+    );
+}
+
+#[test]
+fn from_env_variable() {
+    // A name no other test uses: the process environment is shared between tests.
+    const VAR: &str = "JMCOMIC_RS_TEST_OPTION_PATH_FROM_ENV";
+    assert_eq!(OPTION_PATH_ENV, "JM_OPTION_PATH");
+    let err = Options::from_env(VAR).expect_err("unset");
+    assert!(
+        err.to_string().contains(VAR) && err.to_string().contains("set it"),
+        "{err}"
+    );
+    // SAFETY: only this test reads or writes this variable.
+    unsafe { std::env::set_var(VAR, data("option_test_api.yml")) };
+    let o = Options::from_env(VAR);
+    // SAFETY: as above.
+    unsafe { std::env::set_var(VAR, "") };
+    let empty = Options::from_env(VAR);
+    // SAFETY: as above.
+    unsafe { std::env::remove_var(VAR) };
+    assert_eq!(o.expect("loads").client.retry_times, 3);
+    assert!(matches!(empty, Err(OptionError::PathVarUnset { .. })));
+}
+
+#[test]
+fn empty_documents_are_defaults() {
+    let defaults = Options::default();
+    for text in ["", "{}", "# nothing here\n\n", "~\n", "---\n"] {
+        assert_eq!(yaml(text), defaults, "{text:?}");
+    }
+    assert_eq!(Options::from_json_str("{}").expect("json"), defaults);
+    let (_dir, o) = load_temp("empty.yml", "");
+    let o = o.expect("empty file loads");
+    assert!(o.source.is_some());
+    assert_eq!(Options { source: None, ..o }, defaults);
+
+    assert_eq!(defaults.dir_rule.rule(), "Bd_Pname");
+    assert_eq!(
+        defaults.dir_rule.base_dir(),
+        std::env::current_dir().expect("cwd")
+    );
+    assert_eq!(defaults.download.threading.image, 20);
+    assert_eq!(defaults.download.threading.photo, cpu_count());
+    assert_eq!(defaults.download.threading.album, 2);
+    assert_eq!(defaults.client.impl_name, "api");
+    assert_eq!(defaults.client.retry_times, 5);
+    assert_eq!(defaults.client.postman.kind, "curl_cffi");
+    assert_eq!(
+        defaults.client.postman.meta_data.impersonate.as_deref(),
+        Some("chrome")
+    );
+    assert_eq!(defaults.plugins.valid, "log");
+    assert_eq!(defaults.download.image.encoder, EncoderPreset::Fast);
+}
+
+#[test]
+fn partial_sections_keep_other_defaults() {
+    let o = yaml("download:\n  image:\n    suffix: jpg\n  threading:\n    photo: 3\n");
+    assert_eq!(o.download.image.suffix.as_deref(), Some(".jpg"));
+    assert!(o.download.image.decode);
+    assert!(o.download.cache);
+    assert_eq!(o.download.threading.photo, 3);
+    assert_eq!(o.download.threading.image, 20);
+    // Lists replace the default wholesale.
+    let o = yaml("client:\n  domain: [a.example]\n");
+    assert_eq!(
+        o.client.domain,
+        DomainSetting::List(vec!["a.example".into()])
+    );
+}
+
+#[test]
+fn suffix_normalisation() {
+    for (given, want) in [
+        ("jpg", Some(".jpg")),
+        (".jpg", Some(".jpg")),
+        (".JPG", Some(".jpg")),
+        ("jpeg", Some(".jpeg")),
+        ("webp", Some(".webp")),
+        ("''", None),
+        ("null", None),
+    ] {
+        let o = yaml(&format!("download: {{image: {{suffix: {given}}}}}"));
+        assert_eq!(o.download.image.suffix.as_deref(), want, "{given}");
+    }
+}
+
+#[test]
+fn null_means_no_proxy_or_default() {
+    let proxy = |text: &str| yaml(text).client.postman.meta_data.proxies;
+    assert_eq!(proxy("{}"), ProxySetting::System);
+    assert_eq!(
+        proxy("client: {postman: {meta_data: {proxies: null}}}"),
+        ProxySetting::None
+    );
+    assert_eq!(
+        proxy("client: {postman: {meta_data: {proxies: system}}}"),
+        ProxySetting::System
+    );
+    assert_eq!(
+        proxy("client: {postman: {meta_data: {proxies: fiddler}}}"),
+        ProxySetting::Url("http://127.0.0.1:8888".into())
+    );
+    assert_eq!(
+        proxy("client: {postman: {meta_data: {proxies: {http: '127.0.0.1:7890'}}}}"),
+        ProxySetting::Url("http://127.0.0.1:7890".into())
+    );
+    // Explicit null elsewhere = the default (Python crashes on some, W11).
+    let o = yaml(
+        "dir_rule: {base_dir: null, rule: null}\ndownload: null\n\
+         client: {retry_times: null, impl: null, domain: null}\nplugins: null\nlog: null\n",
+    );
+    let d = Options::default();
+    assert_eq!(o, d);
+    let o = yaml("client: {postman: {meta_data: {impersonate: null}}}");
+    assert_eq!(o.client.postman.meta_data.impersonate, None);
+}
+
+#[test]
+fn version_migrations() {
+    let o = Options::from_file_with_env(data("legacy_v2_0.yml"), &no_env).expect("loads");
+    assert_eq!(o.download.threading.image, 12, "batch_count replaces image");
+    let album: Vec<_> = group(&o, "after_album")
+        .iter()
+        .map(|e| (e.plugin.as_str(), e.kwargs.get("filename_rule").cloned()))
+        .collect();
+    assert_eq!(
+        album,
+        [
+            ("zip", Some(serde_json::json!("Atitle"))),
+            ("send_qq_email", None),
+            ("zip", None), // moved here from after_photo (level: album)
+        ]
+    );
+    let photo = group(&o, "after_photo");
+    assert_eq!(photo.len(), 1);
+    assert_eq!(photo[0].kwargs["filename_rule"], "Ptitle");
+    assert!(!photo[0].kwargs.contains_key("level"));
+    assert!(
+        group(&o, "after_album")
+            .iter()
+            .all(|e| !e.kwargs.contains_key("level"))
+    );
+
+    // Version 2.1 files are not migrated: `plugin` is then unknown, batch_count ignored.
+    let msg = yaml_err("version: '2.1'\nplugin:\n  after_init: []\n");
+    assert!(
+        msg.contains("line 2: unknown key plugin (did you mean `plugins`?)"),
+        "{msg}"
+    );
+    let o = yaml("version: 2.1\ndownload: {threading: {batch_count: 3}}\n");
+    assert_eq!(o.download.threading.image, 20);
+    let o = yaml("version: 2.0\ndownload: {threading: {batch_count: 3}}\n");
+    assert_eq!(o.download.threading.image, 3);
+    let msg = yaml_err("version: two\n");
+    assert!(msg.contains("version: expected a version number"), "{msg}");
+}
+
+#[test]
+fn environment_variables_are_expanded() {
+    let text = "dir_rule:\n  base_dir: ${ROOT}/jm\n\
+                client:\n  domain: ['${HOST}', b.example]\n  image_domain: {api: ['cdn.${TLD}']}\n  \
+                postman:\n    meta_data:\n      proxies: ${PROXY}\n      cookies: {AVS: '${AVS}'}\n      \
+                headers: {x-test: 'v-${HOST}'}\n";
+    let env = env_of(&[
+        ("ROOT", "/data"),
+        ("HOST", "api.example"),
+        ("TLD", "net"),
+        ("PROXY", "clash"),
+        ("AVS", "abc"),
+    ]);
+    let o = Options::from_yaml_str_with_env(text, &env).expect("loads");
+    assert_eq!(o.dir_rule.base_dir(), Path::new("/data/jm"));
+    assert_eq!(
+        o.client.domain.domains_for("api"),
+        ["api.example", "b.example"]
+    );
+    assert_eq!(o.client.image_domain.domains_for("api"), ["cdn.net"]);
+    let m = &o.client.postman.meta_data;
+    assert_eq!(m.proxies, ProxySetting::Url("http://127.0.0.1:7890".into()));
+    assert_eq!(m.cookies[0].1, "abc");
+    assert_eq!(m.headers[0].1, "v-api.example");
+
+    let env = env_of(&[
+        ("ROOT", "/data"),
+        ("HOST", "h"),
+        ("TLD", "t"),
+        ("PROXY", "system"),
+    ]);
+    let err = Options::from_yaml_str_with_env(text, &env).expect_err("AVS missing");
+    assert_eq!(err.key(), Some("client.postman.meta_data.cookies.AVS"));
+    assert_eq!(err.line(), Some(9));
+    assert!(err.to_string().contains("`AVS` is not set"), "{err}");
+}
+
+#[test]
+fn bad_files_name_file_line_and_key() {
+    let err = Options::from_file_with_env(data("bad_threading.yml"), &no_env).expect_err("bad");
+    assert!(
+        err.to_string().ends_with(
+            "bad_threading.yml:5: download.threading.image: expected a positive integer, got \"abc\""
+        ),
+        "{err}"
+    );
+    let err = Options::from_file_with_env(data("bad_unknown_key.yml"), &no_env).expect_err("bad");
+    assert!(
+        err.to_string()
+            .ends_with("bad_unknown_key.yml:3: unknown key dir_rule.rulle (did you mean `rule`?)"),
+        "{err}"
+    );
+    let err = Options::from_file_with_env(data("bad_syntax.yml"), &no_env).expect_err("bad");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("bad_syntax.yml:3:") && msg.contains("malformed YAML"),
+        "{msg}"
+    );
+    let err = Options::from_file_with_env(data("bad_syntax.json"), &no_env).expect_err("bad");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("bad_syntax.json:4:") && msg.contains("malformed JSON"),
+        "{msg}"
+    );
+    let err = Options::from_file_with_env(data("missing.yml"), &no_env).expect_err("missing");
+    assert!(err.to_string().contains("cannot read option file"), "{err}");
+    let (_dir, r) = load_temp("binary.yml", "\u{0}\u{1}");
+    assert!(r.is_err());
+}
+
+#[test]
+fn unknown_keys_at_every_level_suggest_the_nearest() {
+    let cases = [
+        (
+            "dowload: {}\n",
+            "line 1: unknown key dowload (did you mean `download`?)",
+        ),
+        (
+            "dir_rule:\n  bas_dir: x\n",
+            "line 2: unknown key dir_rule.bas_dir (did you mean `base_dir`?)",
+        ),
+        (
+            "download:\n  cahce: true\n",
+            "unknown key download.cahce (did you mean `cache`?)",
+        ),
+        (
+            "download:\n  image:\n    sufix: .jpg\n",
+            "line 3: unknown key download.image.sufix (did you mean `suffix`?)",
+        ),
+        (
+            "download:\n  threading:\n    imgae: 3\n",
+            "unknown key download.threading.imgae (did you mean `image`?)",
+        ),
+        (
+            "client:\n  retry_time: 3\n",
+            "unknown key client.retry_time (did you mean `retry_times`?)",
+        ),
+        (
+            "client:\n  postman:\n    meta-data: {}\n",
+            "unknown key client.postman.meta-data (did you mean `meta_data`?)",
+        ),
+        (
+            "client:\n  postman:\n    meta_data:\n      proxy: clash\n",
+            "line 4: unknown key client.postman.meta_data.proxy (did you mean `proxies`?)",
+        ),
+        (
+            "plugins:\n  after_init:\n    - plugin: login\n      kwarg: {}\n",
+            "line 4: unknown key plugins.after_init[0].kwarg (did you mean `kwargs`?)",
+        ),
+        (
+            "plugins:\n  vaild: raise\n",
+            "line 2: unknown key plugins.vaild (did you mean `valid`?)",
+        ),
+        (
+            "zzz: 1\n",
+            "unknown key zzz (known keys: log, version, dir_rule, download, client, plugins)",
+        ),
+    ];
+    for (text, want) in cases {
+        let msg = yaml_err(text);
+        assert!(msg.contains(want), "{text:?}\n got: {msg}\nwant: {want}");
+    }
+    // Plugin arguments are free-form.
+    let o = yaml(
+        "plugins:\n  after_init:\n    - plugin: x\n      kwargs: {anything: 1, nested: {k: v}}\n",
+    );
+    assert_eq!(group(&o, "after_init")[0].kwargs["nested"]["k"], "v");
+}
+
+#[test]
+fn wrong_values_are_explained() {
+    let cases = [
+        (
+            "download:\n  threading:\n    image: 0\n",
+            "line 3: download.threading.image: expected a positive integer (1 to 10000), got 0",
+        ),
+        (
+            "download:\n  threading:\n    cpu: -2\n",
+            "download.threading.cpu: expected a positive integer",
+        ),
+        (
+            "download:\n  cache: maybe\n",
+            "line 2: download.cache: expected true or false, got \"maybe\"",
+        ),
+        (
+            "download:\n  image:\n    suffix: bmp\n",
+            "download.image.suffix: expected null or one of .webp, .jpg, .jpeg, .png, .gif, got \"bmp\"",
+        ),
+        (
+            "download:\n  image:\n    encoder: pilow\n",
+            "download.image.encoder: expected one of fast, pillow, got \"pilow\" (did you mean `pillow`?)",
+        ),
+        (
+            "download:\n  image:\n    webp_quality: 101\n",
+            "download.image.webp_quality: expected a number from 0 to 100, got 101",
+        ),
+        (
+            "download:\n  image:\n    jpeg_quality: 0\n",
+            "download.image.jpeg_quality: expected an integer from 1 to 100, got 0",
+        ),
+        (
+            "download:\n  image:\n    webp_method: 7\n",
+            "download.image.webp_method: expected an integer from 0 to 6",
+        ),
+        (
+            "download:\n  image:\n    png_compression: max\n",
+            "download.image.png_compression: expected one of fast, balanced, high",
+        ),
+        (
+            "download:\n  image:\n    verify: deep\n",
+            "download.image.verify: expected one of structure, full",
+        ),
+        ("download: [1]\n", "line 1: download: expected a mapping"),
+        ("dir_rule: 5\n", "dir_rule: expected a mapping"),
+        (
+            "dir_rule:\n  rule: 5\n",
+            "dir_rule.rule: expected a string, got 5",
+        ),
+        (
+            "dir_rule:\n  rule: Bd / Atitel\n",
+            "line 2: dir_rule.rule: unknown field `Atitel` in `Atitel` (did you mean `Atitle`?)",
+        ),
+        (
+            "dir_rule:\n  normalize_zh: zh-hk\n",
+            "dir_rule.normalize_zh: expected null, zh-cn or zh-tw",
+        ),
+        (
+            "client:\n  retry_times: [1]\n",
+            "line 2: client.retry_times: expected a non-negative integer, got a list",
+        ),
+        (
+            "client:\n  impl: apii\n",
+            "client.impl: expected api or html, got \"apii\" (did you mean `api`?)",
+        ),
+        (
+            "client:\n  cache: level_x\n",
+            "client.cache: expected null, true, false, level_option or level_client",
+        ),
+        (
+            "client:\n  timeout: 0\n",
+            "client.timeout: expected a positive number of seconds",
+        ),
+        (
+            "client:\n  domain: [1]\n",
+            "client.domain[0]: expected a domain name (text), got 1",
+        ),
+        (
+            "client:\n  domain: ['http://a.example/path']\n",
+            "client.domain[0]: expected a domain such as",
+        ),
+        (
+            "client:\n  postman:\n    meta_data:\n      proxies: not a proxy\n",
+            "line 4: client.postman.meta_data.proxies: expected null, system, clash",
+        ),
+        (
+            "client:\n  postman:\n    meta_data:\n      proxies: [a]\n",
+            "client.postman.meta_data.proxies: expected null, system",
+        ),
+        (
+            "client:\n  postman:\n    meta_data:\n      cookies: [AVS]\n",
+            "client.postman.meta_data.cookies: expected a mapping of names to values",
+        ),
+        (
+            "plugins:\n  valid: loud\n",
+            "plugins.valid: expected one of ignore, log, raise",
+        ),
+        (
+            "plugins:\n  after_init: login\n",
+            "plugins.after_init: expected a list of plugin entries",
+        ),
+        (
+            "plugins:\n  after_init:\n    - kwargs: {}\n",
+            "plugins.after_init[0].plugin: expected a plugin name",
+        ),
+        (
+            "plugins:\n  after_init:\n    - plugin: x\n      kwargs: [1]\n",
+            "plugins.after_init[0].kwargs: expected a mapping of plugin arguments",
+        ),
+        (
+            "log: loud\n",
+            "log: expected true, false or 'pretty', got \"loud\"",
+        ),
+        (
+            "- a\n- b\n",
+            "(top level): expected a mapping of option keys, got a list",
+        ),
+    ];
+    for (text, want) in cases {
+        let msg = yaml_err(text);
+        assert!(msg.contains(want), "{text:?}\n got: {msg}\nwant: {want}");
+    }
+}
+
+#[test]
+fn secrets_never_appear_in_errors() {
+    let msg = yaml_err("client:\n  postman:\n    meta_data:\n      cookies: {AVS: [s3cr3t]}\n");
+    assert!(!msg.contains("s3cr3t"), "{msg}");
+    let msg = yaml_err("client:\n  postman:\n    meta_data:\n      headers: {Cookie: [s3cr3t]}\n");
+    assert!(!msg.contains("s3cr3t"), "{msg}");
+    let msg =
+        yaml_err("client:\n  postman:\n    meta_data:\n      proxies: 'ftp://u:s3cr3t@h:1'\n");
+    assert!(!msg.contains("s3cr3t"), "{msg}");
+}
+
+#[test]
+fn anchors_and_yaml_11_booleans() {
+    let o = yaml(
+        "download:\n  cache: no\n  image:\n    decode: off\n  threading: &t\n    image: 4\n    \
+         photo: 2\nclient:\n  verify_tls: yes\n  retry_times: 3\n  retry_times: 4\n",
+    );
+    assert!(!o.download.cache);
+    assert!(!o.download.image.decode);
+    assert!(o.client.verify_tls);
+    assert_eq!(o.client.retry_times, 4, "the last of repeated keys wins");
+    assert_eq!(o.download.threading.photo, 2);
+    let o = yaml(
+        "plugins:\n  after_init:\n    - &login\n      plugin: login\n      kwargs: {username: u}\n  \
+         main:\n    - *login\n    - <<: *login\n      safe: false\n",
+    );
+    assert_eq!(group(&o, "main")[0].plugin, "login");
+    assert!(!group(&o, "main")[1].safe);
+    assert_eq!(group(&o, "main")[1].kwargs["username"], "u");
+}
+
+#[test]
+fn to_yaml_round_trips() {
+    let defaults = Options::default();
+    assert_eq!(yaml(&defaults.to_yaml()), defaults);
+
+    for name in [
+        "doc_plugins_example.yml",
+        "option_test_api.yml",
+        "legacy_v2_0.yml",
+        "all_keys.json",
+    ] {
+        let o = Options::from_file_with_env(data(name), &no_env).expect("loads");
+        let out = o.to_yaml();
+        let back = Options::from_yaml_str_with_env(&out, &no_env)
+            .unwrap_or_else(|e| panic!("{name}: {e}\n{out}"));
+        if name == "doc_plugins_example.yml" {
+            // Its passwords are redacted; everything else survives.
+            assert_eq!(back.plugins.groups.len(), o.plugins.groups.len());
+            assert_eq!(
+                yaml(&back.to_yaml()),
+                back,
+                "{name}: redacted output is stable"
+            );
+        } else if name == "all_keys.json" {
+            let mut expected = Options {
+                source: None,
+                ..o.clone()
+            };
+            expected.client.postman.meta_data.cookies[0].1 = "***".into();
+            assert_eq!(back, expected, "{name}");
+        } else {
+            assert_eq!(back, Options { source: None, ..o }, "{name}\n{out}");
+        }
+    }
+}
+
+#[test]
+fn to_yaml_redacts_secrets() {
+    let o = Options::from_file_with_env(data("all_keys.yaml"), &no_env).expect("loads");
+    let out = o.to_yaml();
+    for secret in ["cookie-secret-value", "hunter2", "topsecret"] {
+        assert!(!out.contains(secret), "{secret} in\n{out}");
+    }
+    assert!(out.contains("test-agent"), "ordinary headers stay");
+    let back = yaml(&out);
+    let mut expected = Options { source: None, ..o };
+    let m = &mut expected.client.postman.meta_data;
+    m.cookies = vec![
+        ("AVS".into(), "***".into()),
+        ("ipcountry".into(), "***".into()),
+    ];
+    m.headers[1].1 = "***".into();
+    let login = &mut expected.plugins.groups[0].1[0];
+    login.kwargs.insert("password".into(), "***".into());
+    assert_eq!(back, expected);
+
+    let o = yaml("client: {postman: {meta_data: {proxies: 'http://user:pw@10.0.0.1:8080'}}}");
+    let out = o.to_yaml();
+    assert!(
+        !out.contains("pw@") && out.contains("***@10.0.0.1:8080"),
+        "{out}"
+    );
+}
+
+#[test]
+fn client_builder_builds_a_client() {
+    let text = "client:\n  domain: ['http://127.0.0.1:18080']\n  image_domain: ['http://127.0.0.1:18081']\n  \
+                retry_times: 1\n  app_version: 9.9.9\n  postman:\n    meta_data:\n      proxies: null\n      \
+                timeout: 3\n      cookies: {AVS: abc}\n";
+    let o = yaml(text);
+    let client = o
+        .client_builder()
+        .expect("builder")
+        .build()
+        .expect("client");
+    assert_eq!(client.api_domains(), ["http://127.0.0.1:18080"]);
+    assert_eq!(client.image_domains(), ["http://127.0.0.1:18081"]);
+    assert_eq!(client.app_version(), "9.9.9");
+
+    // Per-impl mappings: the `api` entry.
+    let o =
+        yaml("client:\n  domain:\n    api: ['http://127.0.0.1:18082']\n    html: [18comic.vip]\n");
+    let client = o
+        .client_builder()
+        .expect("builder")
+        .build()
+        .expect("client");
+    assert_eq!(client.api_domains(), ["http://127.0.0.1:18082"]);
+}

@@ -1,0 +1,616 @@
+//! Stage 2: the file's values over the defaults (spec §3.1, §3.2), checked and expanded.
+//!
+//! This is the one merge of the crate. Precedence, highest first:
+//!
+//! 1. a value set in the file;
+//! 2. an explicit `null` in the file, for the keys where the Python package gives `null` a
+//!    meaning: `meta_data.proxies` (no proxy), `meta_data.impersonate` (none),
+//!    `download.image.suffix` (no conversion), `dir_rule.normalize_zh` (no conversion),
+//!    `client.domain`/`image_domain` (empty → built-in domains), `client.cache` (off);
+//! 3. the default of spec §3.2 (2.7.10 values, plus the new keys). An explicit `null`
+//!    anywhere else means the default too: Python would crash on `base_dir: null` (W11).
+//!
+//! Mappings merge key by key (a partial `download.image` keeps the other defaults); lists
+//! (domains, plugin groups) replace the default wholesale. `${NAME}` is expanded in
+//! `dir_rule.base_dir`, domain entries and `meta_data` cookie, header and proxy values; a
+//! missing variable is an error naming it and the key. Plugin arguments are expanded later,
+//! by [`super::PluginEntry::expanded_kwargs`].
+
+use std::path::{Component, Path, PathBuf};
+
+use super::raw::{Field, RawDomain, RawLog, RawOptions, RawProxy, Text, join};
+use super::{
+    ClientOptions, DomainSetting, DownloadOptions, EncoderPreset, EnvLookup, IMAGE_SUFFIXES,
+    ImageOptions, LogMode, MetaData, OptionError, Options, PluginEntry, PluginOptions, PngLevel,
+    Postman, ProxySetting, Threading, VerifyLevel, cpu_count, expand_env, suggest,
+};
+use crate::dir_rule::{DEFAULT_RULE, DirRule, ZhTarget};
+
+/// Upper bound of every `threading` value: more would only exhaust memory or file handles.
+const MAX_THREADS: i128 = 10_000;
+/// Upper bound of `retry_times`.
+const MAX_RETRIES: i128 = 1_000;
+/// Longest accepted timeout (one day), so `Duration::from_secs_f64` cannot overflow.
+const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// The current directory, the default `base_dir` (spec §3.2). If it cannot be read (it was
+/// deleted), `.`: paths then stay relative to wherever the process is.
+pub(crate) fn current_dir() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|e| {
+        tracing::warn!("cannot read the current directory ({e}); using `.` as base_dir");
+        PathBuf::from(".")
+    })
+}
+
+/// Makes `p` absolute against the current directory and removes `.`/`..` lexically, like
+/// Python's `os.path.abspath`.
+fn absolute(p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        current_dir().join(p)
+    };
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(c);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn bad(key: &str, line: Option<u32>, expected: &str, got: impl std::fmt::Display) -> OptionError {
+    OptionError::Invalid {
+        file: None,
+        line,
+        key: key.to_owned(),
+        expected: expected.to_owned(),
+        got: got.to_string(),
+    }
+}
+
+/// Expands `${NAME}` in the value of `key`.
+fn expand(
+    text: &str,
+    key: &str,
+    line: Option<u32>,
+    env: EnvLookup<'_>,
+) -> Result<String, OptionError> {
+    expand_env(text, env).map_err(|var| OptionError::MissingEnv {
+        file: None,
+        line,
+        key: key.to_owned(),
+        var,
+    })
+}
+
+/// One of a fixed set of words, with a suggestion when the value is close to one.
+fn choice<T: Copy>(
+    field: Field<String>,
+    key: &str,
+    table: &[(&str, T)],
+) -> Result<Field<T>, OptionError> {
+    let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
+    let expected = format!("one of {}", names.join(", "));
+    match field {
+        Field::Set(s, line) => {
+            if let Some((_, v)) = table.iter().find(|(n, _)| n.eq_ignore_ascii_case(s.trim())) {
+                return Ok(Field::Set(*v, line));
+            }
+            let hint = suggest(&s, names.iter().copied())
+                .map(|h| format!(" (did you mean `{h}`?)"))
+                .unwrap_or_default();
+            Err(bad(key, line, &expected, format!("{s:?}{hint}")))
+        }
+        Field::Null(l) => Ok(Field::Null(l)),
+        Field::Absent => Ok(Field::Absent),
+    }
+}
+
+fn int_in(
+    field: Field<i128>,
+    key: &str,
+    min: i128,
+    max: i128,
+    expected: &str,
+) -> Result<Option<i128>, OptionError> {
+    match field {
+        Field::Set(v, line) if v < min || v > max => Err(bad(key, line, expected, v)),
+        f => Ok(f.set()),
+    }
+}
+
+fn seconds(field: Field<f64>, key: &str) -> Result<Option<f64>, OptionError> {
+    match field {
+        Field::Set(v, line) if !(v > 0.0 && v <= MAX_TIMEOUT_SECS) => Err(bad(
+            key,
+            line,
+            "a positive number of seconds (at most 86400)",
+            v,
+        )),
+        f => Ok(f.set()),
+    }
+}
+
+pub(crate) fn resolve(raw: RawOptions, env: EnvLookup<'_>) -> Result<Options, OptionError> {
+    let log = match raw.log.or(RawLog::Bool(true)) {
+        RawLog::Bool(true) => LogMode::On,
+        RawLog::Bool(false) => LogMode::Off,
+        RawLog::Pretty => LogMode::Pretty,
+    };
+    Ok(Options {
+        log,
+        dir_rule: resolve_dir_rule(raw.dir_rule, env)?,
+        download: resolve_download(raw.download)?,
+        client: resolve_client(raw.client, env)?,
+        plugins: resolve_plugins(raw.plugins)?,
+        source: None,
+    })
+}
+
+fn resolve_dir_rule(
+    raw: super::raw::RawDirRule,
+    env: EnvLookup<'_>,
+) -> Result<DirRule, OptionError> {
+    let base_dir = match raw.base_dir {
+        Field::Set(s, line) => absolute(Path::new(&expand(&s, "dir_rule.base_dir", line, env)?)),
+        _ => current_dir(),
+    };
+    let normalize_zh = match raw.normalize_zh {
+        // `''` is falsy in Python: no conversion.
+        Field::Set(s, _) if s.trim().is_empty() => None,
+        Field::Set(s, line) => Some(ZhTarget::parse(&s).ok_or_else(|| {
+            bad(
+                "dir_rule.normalize_zh",
+                line,
+                "null, zh-cn or zh-tw",
+                format!("{s:?}"),
+            )
+        })?),
+        _ => None,
+    };
+    let rule_line = raw.rule.line();
+    match raw.rule {
+        Field::Set(rule, _) => {
+            DirRule::parse(&rule, base_dir, normalize_zh).map_err(|source| OptionError::DirRule {
+                file: None,
+                line: rule_line,
+                key: "dir_rule.rule".into(),
+                source: Box::new(source),
+            })
+        }
+        _ => DirRule::parse(DEFAULT_RULE, base_dir.clone(), normalize_zh)
+            .or_else(|_| Ok(DirRule::default_in(base_dir))),
+    }
+}
+
+/// `download.image.suffix`: with a leading dot, lower case; `jpeg` stays `.jpeg`. The
+/// Python package writes `00001jpg` for `suffix: jpg` (W11); here the dot is added.
+fn normalize_suffix(field: Field<String>) -> Result<Option<String>, OptionError> {
+    match field {
+        Field::Set(s, _) if s.trim().is_empty() => Ok(None),
+        Field::Set(s, line) => {
+            let t = s.trim().to_ascii_lowercase();
+            let with_dot = if t.starts_with('.') {
+                t
+            } else {
+                format!(".{t}")
+            };
+            if IMAGE_SUFFIXES.contains(&with_dot.as_str()) {
+                Ok(Some(with_dot))
+            } else {
+                Err(bad(
+                    "download.image.suffix",
+                    line,
+                    &format!("null or one of {}", IMAGE_SUFFIXES.join(", ")),
+                    format!("{s:?}"),
+                ))
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+fn resolve_download(raw: super::raw::RawDownload) -> Result<DownloadOptions, OptionError> {
+    let im = raw.image;
+    let image = ImageOptions {
+        decode: im.decode.or(true),
+        suffix: normalize_suffix(im.suffix)?,
+        encoder: choice(
+            im.encoder,
+            "download.image.encoder",
+            &[
+                ("fast", EncoderPreset::Fast),
+                ("pillow", EncoderPreset::Pillow),
+            ],
+        )?
+        .or(EncoderPreset::Fast),
+        webp_quality: match im.webp_quality {
+            Field::Set(q, line) if !(0.0..=100.0).contains(&q) => {
+                return Err(bad(
+                    "download.image.webp_quality",
+                    line,
+                    "a number from 0 to 100",
+                    q,
+                ));
+            }
+            f => f.set().map(|q| q as f32),
+        },
+        webp_method: int_in(
+            im.webp_method,
+            "download.image.webp_method",
+            0,
+            6,
+            "an integer from 0 to 6",
+        )?
+        .map(|m| m as u8),
+        jpeg_quality: int_in(
+            im.jpeg_quality,
+            "download.image.jpeg_quality",
+            1,
+            100,
+            "an integer from 1 to 100",
+        )?
+        .map(|q| q as u8),
+        png_compression: choice(
+            im.png_compression,
+            "download.image.png_compression",
+            &[
+                ("fast", PngLevel::Fast),
+                ("balanced", PngLevel::Balanced),
+                ("high", PngLevel::High),
+            ],
+        )?
+        .set(),
+        verify: choice(
+            im.verify,
+            "download.image.verify",
+            &[
+                ("structure", VerifyLevel::Structure),
+                ("full", VerifyLevel::Full),
+            ],
+        )?
+        .or(VerifyLevel::Structure),
+    };
+    let th = raw.threading;
+    let positive = |f: Field<i128>, key: &str, default: usize| -> Result<usize, OptionError> {
+        let expected = format!("a positive integer (1 to {MAX_THREADS})");
+        Ok(int_in(
+            f,
+            &format!("download.threading.{key}"),
+            1,
+            MAX_THREADS,
+            &expected,
+        )?
+        .map_or(default, |v| v as usize))
+    };
+    let defaults = Threading::default();
+    let threading = Threading {
+        image: positive(th.image, "image", defaults.image)?,
+        photo: positive(th.photo, "photo", cpu_count())?,
+        album: positive(th.album, "album", defaults.album)?,
+        cpu: positive(th.cpu, "cpu", cpu_count())?,
+    };
+    Ok(DownloadOptions {
+        cache: raw.cache.or(true),
+        image,
+        threading,
+    })
+}
+
+fn expand_list(
+    items: Vec<Text>,
+    key: &str,
+    env: EnvLookup<'_>,
+) -> Result<Vec<String>, OptionError> {
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let key = format!("{key}[{i}]");
+            let d = expand(&t.value, &key, t.line, env)?.trim().to_owned();
+            // Checked now so the error names the line; the client parses them again.
+            if !d.is_empty()
+                && let Err(e) = jmcomic_client::Domain::parse(&d)
+            {
+                return Err(bad(
+                    &key,
+                    t.line,
+                    "a domain such as www.example.com or http://127.0.0.1:8080",
+                    format!("{d:?} ({e})"),
+                ));
+            }
+            Ok(d)
+        })
+        .filter(|r| r.as_ref().map_or(true, |s| !s.is_empty()))
+        .collect()
+}
+
+fn resolve_domain(
+    field: Field<RawDomain>,
+    key: &str,
+    env: EnvLookup<'_>,
+) -> Result<DomainSetting, OptionError> {
+    Ok(match field {
+        Field::Set(RawDomain::List(items), _) => DomainSetting::List(expand_list(items, key, env)?),
+        Field::Set(RawDomain::PerImpl(map), _) => DomainSetting::PerImpl(
+            map.into_iter()
+                .map(|(k, items)| {
+                    let list = expand_list(items, &join(key, &k), env)?;
+                    Ok((k, list))
+                })
+                .collect::<Result<_, OptionError>>()?,
+        ),
+        _ => DomainSetting::default(),
+    })
+}
+
+const PROXY_EXPECTED: &str = "null, system, clash, v2ray, fiddler, host:port, or a proxy URL \
+                              (http://, https://, socks5://, socks5h://, socks4://)";
+
+/// A proxy string (spec §3.2 `ProxyBuilder`): the names `system`, `clash`, `v2ray`,
+/// `fiddler`, or an address used for both schemes (made a URL: `host:port` →
+/// `http://host:port`). An empty string is no proxy (it is falsy in Python).
+fn parse_proxy(text: &str, key: &str, line: Option<u32>) -> Result<ProxySetting, OptionError> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    let url = match lower.as_str() {
+        "" => return Ok(ProxySetting::None),
+        "system" => return Ok(ProxySetting::System),
+        "clash" => "http://127.0.0.1:7890".to_owned(),
+        "v2ray" => "http://127.0.0.1:10809".to_owned(),
+        "fiddler" => "http://127.0.0.1:8888".to_owned(),
+        _ => {
+            let (scheme, rest) = match t.split_once("://") {
+                Some((s, r)) => (s.to_ascii_lowercase(), r),
+                None => ("http".to_owned(), t),
+            };
+            let ok_scheme = ["http", "https", "socks5", "socks5h", "socks4", "socks4a"]
+                .contains(&scheme.as_str());
+            if !ok_scheme || !valid_authority(rest.trim_end_matches('/')) {
+                let shown = super::redact_userinfo(t);
+                return Err(bad(key, line, PROXY_EXPECTED, format!("{shown:?}")));
+            }
+            format!("{scheme}://{}", rest.trim_end_matches('/'))
+        }
+    };
+    Ok(ProxySetting::Url(url))
+}
+
+/// `[user[:password]@]host[:port]`, host a name, IPv4 or `[IPv6]`, port 1–65535.
+fn valid_authority(s: &str) -> bool {
+    let hostport = s.rsplit_once('@').map_or(s, |(_, h)| h);
+    let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((h, after)) => (h, after.strip_prefix(':')),
+            None => return false,
+        }
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
+    host_ok && port_ok
+}
+
+fn resolve_proxy(field: Field<RawProxy>, env: EnvLookup<'_>) -> Result<ProxySetting, OptionError> {
+    const KEY: &str = "client.postman.meta_data.proxies";
+    match field {
+        Field::Absent => Ok(ProxySetting::System),
+        // Explicit null overrides the default: no proxy (spec §3.1).
+        Field::Null(_) => Ok(ProxySetting::None),
+        Field::Set(RawProxy::Text(s), line) => parse_proxy(&expand(&s, KEY, line, env)?, KEY, line),
+        Field::Set(RawProxy::Map(entries), line) => {
+            // A requests-style {http: .., https: ..}: one client proxy serves both, so
+            // https is preferred (the API and CDN are https), then http, then all.
+            for scheme in ["https", "http", "all"] {
+                if let Some((k, v)) = entries
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(scheme))
+                {
+                    let key = join(KEY, k);
+                    return match v {
+                        None => Ok(ProxySetting::None),
+                        Some(v) => parse_proxy(&expand(v, &key, line, env)?, &key, line),
+                    };
+                }
+            }
+            if entries.is_empty() {
+                Ok(ProxySetting::None)
+            } else {
+                Err(bad(KEY, line, "a mapping with https or http", "other keys"))
+            }
+        }
+    }
+}
+
+fn expand_pairs(
+    field: Field<Vec<(String, Text)>>,
+    key: &str,
+    env: EnvLookup<'_>,
+) -> Result<Vec<(String, String)>, OptionError> {
+    match field {
+        Field::Set(pairs, _) => pairs
+            .into_iter()
+            .map(|(k, t)| {
+                let v = expand(&t.value, &join(key, &k), t.line, env)?;
+                Ok((k, v))
+            })
+            .collect(),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn resolve_client(
+    raw: super::raw::RawClient,
+    env: EnvLookup<'_>,
+) -> Result<ClientOptions, OptionError> {
+    let defaults = ClientOptions::default();
+    let impl_name = match raw.impl_name {
+        Field::Set(s, line) => {
+            let t = s.trim();
+            if t == "api" || t == "html" {
+                t.to_owned()
+            } else {
+                let hint = suggest(t, ["api", "html"])
+                    .map(|h| format!(" (did you mean `{h}`?)"))
+                    .unwrap_or_default();
+                return Err(bad(
+                    "client.impl",
+                    line,
+                    "api or html",
+                    format!("{s:?}{hint}"),
+                ));
+            }
+        }
+        _ => defaults.impl_name,
+    };
+    let cache = match raw.cache {
+        Field::Set(v, line) => match &v {
+            serde_json::Value::Bool(_) => Some(v),
+            serde_json::Value::String(s) if s == "level_option" || s == "level_client" => Some(v),
+            other => {
+                return Err(bad(
+                    "client.cache",
+                    line,
+                    "null, true, false, level_option or level_client",
+                    other,
+                ));
+            }
+        },
+        _ => None,
+    };
+    let m = raw.postman.meta_data;
+    let meta_verify = m.verify.set();
+    let meta_data = MetaData {
+        impersonate: match m.impersonate {
+            Field::Absent => MetaData::default().impersonate,
+            Field::Null(_) => None,
+            Field::Set(s, _) => Some(s),
+        },
+        headers: expand_pairs(m.headers, "client.postman.meta_data.headers", env)?,
+        proxies: resolve_proxy(m.proxies, env)?,
+        cookies: expand_pairs(m.cookies, "client.postman.meta_data.cookies", env)?,
+        timeout: seconds(m.timeout, "client.postman.meta_data.timeout")?,
+        verify: meta_verify,
+    };
+    Ok(ClientOptions {
+        impl_name,
+        async_impl: Some(raw.async_impl.or("async_api".into())),
+        retry_times: int_in(
+            raw.retry_times,
+            "client.retry_times",
+            0,
+            MAX_RETRIES,
+            "a non-negative integer (at most 1000)",
+        )?
+        .map_or(defaults.retry_times, |v| v as u32),
+        cache,
+        domain: resolve_domain(raw.domain, "client.domain", env)?,
+        image_domain: resolve_domain(raw.image_domain, "client.image_domain", env)?,
+        app_version: raw
+            .app_version
+            .set()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty()),
+        timeout: seconds(raw.timeout, "client.timeout")?,
+        verify_tls: raw.verify_tls.or(true) && meta_verify != Some(false),
+        postman: Postman {
+            kind: raw.postman.kind.or(Postman::default().kind),
+            meta_data,
+        },
+    })
+}
+
+const VALID_MODES: &[(&str, &str)] = &[("ignore", "ignore"), ("log", "log"), ("raise", "raise")];
+
+fn resolve_plugins(raw: super::raw::RawPlugins) -> Result<PluginOptions, OptionError> {
+    let valid = choice(raw.valid, "plugins.valid", VALID_MODES)?.or("log");
+    let dependencies_strategy = choice(
+        raw.dependencies_strategy,
+        "plugins.dependencies_strategy",
+        &[
+            ("failed-fast", "failed-fast"),
+            ("auto-install", "auto-install"),
+            ("ignore-only-log", "ignore-only-log"),
+        ],
+    )?
+    .or("failed-fast");
+    let mut groups = Vec::with_capacity(raw.groups.len());
+    for g in raw.groups {
+        let mut entries = Vec::with_capacity(g.entries.len());
+        for (i, e) in g.entries.into_iter().enumerate() {
+            let key = format!("plugins.{}[{i}].valid", g.name);
+            entries.push(PluginEntry {
+                plugin: e.plugin,
+                kwargs: e.kwargs,
+                safe: e.safe.or(true),
+                log: e.log.or(true),
+                valid: choice(e.valid, &key, VALID_MODES)?.set().map(str::to_owned),
+            });
+        }
+        groups.push((g.name, entries));
+    }
+    Ok(PluginOptions {
+        valid: valid.to_owned(),
+        dependencies_strategy: Some(dependencies_strategy.to_owned()),
+        groups,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxies() {
+        let p = |s: &str| parse_proxy(s, "k", None);
+        assert_eq!(p("system").ok(), Some(ProxySetting::System));
+        assert_eq!(p("").ok(), Some(ProxySetting::None));
+        assert_eq!(
+            p("v2Ray").ok(),
+            Some(ProxySetting::Url("http://127.0.0.1:10809".into()))
+        );
+        assert_eq!(
+            p("127.0.0.1:7890").ok(),
+            Some(ProxySetting::Url("http://127.0.0.1:7890".into()))
+        );
+        assert_eq!(
+            p("socks5://u:p@[::1]:1080/").ok(),
+            Some(ProxySetting::Url("socks5://u:p@[::1]:1080".into()))
+        );
+        for bad in [
+            "not a proxy",
+            "ftp://h:1",
+            "h:99999",
+            "h:0",
+            "http://",
+            "[::1",
+        ] {
+            assert!(p(bad).is_err(), "{bad}");
+        }
+        let e = p("ftp://user:secret@h:1").expect_err("bad scheme");
+        assert!(!e.to_string().contains("secret"), "{e}");
+    }
+
+    #[test]
+    fn absolute_paths() {
+        let cwd = current_dir();
+        assert_eq!(absolute(Path::new("a/./b/../c")), cwd.join("a/c"));
+        #[cfg(unix)]
+        assert_eq!(absolute(Path::new("/x/y/../z")), PathBuf::from("/x/z"));
+    }
+}
