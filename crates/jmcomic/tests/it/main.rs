@@ -1,4 +1,11 @@
 //! Integration tests of the jmcomic crate.
+#![allow(
+    clippy::unwrap_used,
+    clippy::items_after_statements,
+    clippy::case_sensitive_file_extension_comparisons
+)]
 
 mod dir_rule;
 mod options;
+mod pipeline;
+mod support;

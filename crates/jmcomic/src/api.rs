@@ -1,0 +1,137 @@
+//! The functions most users call, named as in the Python package (`download_album`,
+//! `download_photo`, `download_batch`), in async and blocking forms.
+
+use jmcomic_model::{JmId, Target};
+
+use crate::download::Downloader;
+use crate::error::{Error, Result};
+use crate::options::Options;
+use crate::report::{BatchReport, DownloadReport};
+
+/// Anything that names an id: a number, a [`JmId`], or text such as `"JM123"` or an album
+/// URL (spec §8.1).
+pub trait IntoId {
+    /// The id, or why the value is not one.
+    fn into_id(self) -> Result<JmId>;
+}
+
+impl IntoId for JmId {
+    fn into_id(self) -> Result<JmId> {
+        Ok(self)
+    }
+}
+
+impl IntoId for u64 {
+    fn into_id(self) -> Result<JmId> {
+        Ok(JmId::new(self))
+    }
+}
+
+impl IntoId for u32 {
+    fn into_id(self) -> Result<JmId> {
+        Ok(JmId::new(u64::from(self)))
+    }
+}
+
+impl IntoId for &str {
+    fn into_id(self) -> Result<JmId> {
+        Ok(JmId::parse(self)?)
+    }
+}
+
+impl IntoId for String {
+    fn into_id(self) -> Result<JmId> {
+        Ok(JmId::parse(&self)?)
+    }
+}
+
+impl IntoId for &String {
+    fn into_id(self) -> Result<JmId> {
+        Ok(JmId::parse(self)?)
+    }
+}
+
+/// Downloads an album. A failed page makes this an [`Error::Partial`] carrying the report
+/// (the Python default `check_exception=True`); use [`Downloader`] to change that or to add
+/// hooks.
+pub async fn download_album(id: impl IntoId, options: &Options) -> Result<DownloadReport> {
+    let id = id.into_id()?;
+    Downloader::new(options.clone())?.album(id).await
+}
+
+/// Downloads one chapter (the Python package calls chapters "photos").
+pub async fn download_photo(id: impl IntoId, options: &Options) -> Result<DownloadReport> {
+    let id = id.into_id()?;
+    Downloader::new(options.clone())?.chapter(id).await
+}
+
+/// Same as [`download_photo`].
+pub async fn download_chapter(id: impl IntoId, options: &Options) -> Result<DownloadReport> {
+    download_photo(id, options).await
+}
+
+/// Downloads many albums and chapters: duplicates dropped (first kept), order kept, one
+/// failure never stops the others.
+pub async fn download_batch(
+    targets: impl IntoIterator<Item = Target>,
+    options: &Options,
+) -> Result<BatchReport> {
+    Ok(Downloader::new(options.clone())?.batch(targets).await)
+}
+
+/// Blocking forms of the download functions, for programs without an async runtime.
+///
+/// Each call runs its own runtime; calling from inside an async runtime is an error (use the
+/// async functions there) rather than a panic.
+///
+/// ```no_run
+/// fn main() -> Result<(), jmcomic::Error> {
+///     let options = jmcomic::Options::from_file("option.yml")?;
+///     let report = jmcomic::blocking::download_album("JM123", &options)?;
+///     println!("{} pages written", report.pages_written());
+///     Ok(())
+/// }
+/// ```
+pub mod blocking {
+    use super::{IntoId, Result, Target};
+    use crate::options::Options;
+    use crate::report::{BatchReport, DownloadReport};
+
+    /// Blocking [`super::download_album`].
+    pub fn download_album(id: impl IntoId, options: &Options) -> Result<DownloadReport> {
+        run(super::download_album(id, options))?
+    }
+
+    /// Blocking [`super::download_photo`].
+    pub fn download_photo(id: impl IntoId, options: &Options) -> Result<DownloadReport> {
+        run(super::download_photo(id, options))?
+    }
+
+    /// Same as [`download_photo`].
+    pub fn download_chapter(id: impl IntoId, options: &Options) -> Result<DownloadReport> {
+        download_photo(id, options)
+    }
+
+    /// Blocking [`super::download_batch`].
+    pub fn download_batch(
+        targets: impl IntoIterator<Item = Target>,
+        options: &Options,
+    ) -> Result<BatchReport> {
+        run(super::download_batch(targets, options))?
+    }
+
+    /// Runs a future to completion on a fresh runtime.
+    pub fn run<F: std::future::Future>(f: F) -> Result<F::Output> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(super::Error::Config(
+                "the blocking API was called inside an async runtime; call the async functions instead".to_owned(),
+            ));
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("jmcomic")
+            .build()
+            .map_err(|e| super::Error::Config(format!("cannot start a runtime: {e}")))?;
+        Ok(rt.block_on(f))
+    }
+}

@@ -1,0 +1,606 @@
+//! The download pipeline: album → chapters → pages, under named limits.
+//!
+//! Data flows one way: the client fetches entities and page bytes; page bytes go to a
+//! bounded pool of CPU workers (decode, descramble, encode: never on the async runtime's
+//! threads); storage writes each page atomically. Hooks may skip or stop; the reporter only
+//! observes.
+//!
+//! Limits (from `download.threading`): `album` albums of a batch at once, `photo` chapters
+//! of an album at once, `image` pages in flight for the whole downloader (downloading,
+//! waiting for a CPU worker, or being processed), `cpu` CPU workers. A page's bytes are held
+//! only while it is in flight, so memory is bounded by these limits, not by album size.
+//!
+//! Cancel safety: dropping a download future (or cancelling its token) stops new work;
+//! pages already handed to a CPU worker finish and are renamed into place complete; nothing
+//! is ever left under a final page name half-written (see [`crate::storage`]).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use jmcomic_client::Client;
+use jmcomic_image::{EncodeSettings, Format, Limits, PageJob, PageOutput, Verify};
+use jmcomic_model::{Album, Chapter, Image, JmId, Kind, Target};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, warn};
+
+use crate::error::{Error, Result};
+use crate::events::{Event, NoReporter, Reporter};
+use crate::hooks::{Control, HookSet, Hooks};
+use crate::naming::sanitize_file_stem;
+use crate::options::Options;
+use crate::report::{BatchReport, ChapterReport, DownloadReport, PageOutcome, PageRecord};
+use crate::storage;
+
+/// How many times a page whose bytes turn out undecodable is fetched again before it is
+/// reported as failed. Network failures are retried by the client (domains × rounds); this
+/// covers bodies that arrive complete but corrupt.
+const CORRUPT_PAGE_REFETCHES: u32 = 2;
+
+/// Builds a [`Downloader`].
+#[must_use]
+pub struct DownloaderBuilder {
+    options: Options,
+    client: Option<Client>,
+    hooks: HookSet,
+    reporter: Arc<dyn Reporter>,
+    check_exception: bool,
+    cancel: CancellationToken,
+}
+
+impl DownloaderBuilder {
+    /// Uses this client instead of one built from the options.
+    pub fn client(mut self, client: Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Adds a hook (the Python package's `extra=` features and plugin groups).
+    pub fn hook(mut self, hook: impl Hooks + 'static) -> Self {
+        self.hooks.push(hook);
+        self
+    }
+
+    /// Adds every hook of a set.
+    pub fn hooks(mut self, hooks: &HookSet) -> Self {
+        self.hooks.extend(hooks);
+        self
+    }
+
+    /// Receives progress events.
+    pub fn reporter(mut self, reporter: impl Reporter + 'static) -> Self {
+        self.reporter = Arc::new(reporter);
+        self
+    }
+
+    /// Receives progress events through a shared handle.
+    pub fn shared_reporter(mut self, reporter: Arc<dyn Reporter>) -> Self {
+        self.reporter = reporter;
+        self
+    }
+
+    /// When true (the Python default), a download with any failed page or chapter returns
+    /// [`Error::Partial`] carrying the report; when false it returns the report. Batches
+    /// never fail as a whole (spec §1.1).
+    pub fn check_exception(mut self, yes: bool) -> Self {
+        self.check_exception = yes;
+        self
+    }
+
+    /// A token that stops the download when cancelled (Ctrl-C).
+    pub fn cancel_token(mut self, token: CancellationToken) -> Self {
+        self.cancel = token;
+        self
+    }
+
+    /// Builds the downloader (and its client, unless one was given). No network I/O.
+    pub fn build(self) -> Result<Downloader> {
+        let o = &self.options;
+        let client = match self.client {
+            Some(c) => c,
+            None => o.client_builder()?.build()?,
+        };
+        let t = &o.download.threading;
+        let img = &o.download.image;
+        let target_format = img.suffix_format();
+        Ok(Downloader {
+            inner: Arc::new(Inner {
+                client,
+                hooks: self.hooks,
+                reporter: self.reporter,
+                check_exception: self.check_exception,
+                cancel: self.cancel,
+                albums: Arc::new(Semaphore::new(t.album.max(1))),
+                images: Arc::new(Semaphore::new(t.image.max(1))),
+                cpu: Arc::new(Semaphore::new(t.cpu.max(1))),
+                chapters_per_album: t.photo.max(1),
+                pages_per_chapter: t.image.max(1),
+                page: PageSettings {
+                    cache: o.download.cache,
+                    decode: img.decode,
+                    target_format,
+                    encode: img.encode_settings(),
+                    verify: img.verify_mode(),
+                    limits: Limits::default(),
+                },
+                options: self.options,
+            }),
+        })
+    }
+}
+
+/// Downloads albums and chapters as the options say. Cheap to clone.
+#[derive(Clone)]
+pub struct Downloader {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Downloader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Downloader")
+            .field("hooks", &self.inner.hooks)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    options: Options,
+    client: Client,
+    hooks: HookSet,
+    reporter: Arc<dyn Reporter>,
+    check_exception: bool,
+    cancel: CancellationToken,
+    /// Albums (targets) downloading at once.
+    albums: Arc<Semaphore>,
+    /// Pages in flight across the whole downloader.
+    images: Arc<Semaphore>,
+    /// CPU workers.
+    cpu: Arc<Semaphore>,
+    chapters_per_album: usize,
+    pages_per_chapter: usize,
+    page: PageSettings,
+}
+
+#[derive(Clone)]
+struct PageSettings {
+    cache: bool,
+    decode: bool,
+    target_format: Option<Format>,
+    encode: EncodeSettings,
+    verify: Verify,
+    limits: Limits,
+}
+
+impl Downloader {
+    /// A builder for these options.
+    pub fn builder(options: Options) -> DownloaderBuilder {
+        DownloaderBuilder {
+            options,
+            client: None,
+            hooks: HookSet::new(),
+            reporter: Arc::new(NoReporter),
+            check_exception: true,
+            cancel: CancellationToken::new(),
+        }
+    }
+
+    /// A downloader with these options and defaults for everything else.
+    pub fn new(options: Options) -> Result<Self> {
+        Self::builder(options).build()
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    /// The client in use.
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// The token that stops this downloader.
+    pub fn cancel_token(&self) -> &CancellationToken {
+        &self.inner.cancel
+    }
+
+    fn event(&self, e: &Event) {
+        self.inner.reporter.event(e);
+    }
+
+    /// Downloads an album: every chapter, every page.
+    pub async fn album(&self, id: JmId) -> Result<DownloadReport> {
+        let report = self.target(Target::album(id)).await?;
+        self.finish(report)
+    }
+
+    /// Downloads one chapter (the Python package's `download_photo`).
+    pub async fn chapter(&self, id: JmId) -> Result<DownloadReport> {
+        let report = self.target(Target::chapter(id)).await?;
+        self.finish(report)
+    }
+
+    /// Downloads many targets; duplicates are dropped (first one kept), the order is kept,
+    /// and one target's failure never stops the others (spec §1.3, done better: ordered,
+    /// bounded by `download.threading.album`).
+    pub async fn batch(&self, targets: impl IntoIterator<Item = Target>) -> BatchReport {
+        let mut seen = std::collections::HashSet::new();
+        let unique: Vec<Target> = targets.into_iter().filter(|t| seen.insert(*t)).collect();
+        let n = self.inner.albums.available_permits().max(1);
+        let items = futures::stream::iter(unique)
+            .map(|t| async move { (t, self.target(t).await) })
+            .buffered(n)
+            .collect()
+            .await;
+        BatchReport { items }
+    }
+
+    fn finish(&self, report: DownloadReport) -> Result<DownloadReport> {
+        if self.inner.check_exception && !report.is_complete() && !report.skipped {
+            return Err(Error::Partial(Box::new(report)));
+        }
+        Ok(report)
+    }
+
+    /// One target, without the `check_exception` rule.
+    async fn target(&self, target: Target) -> Result<DownloadReport> {
+        let started = Instant::now();
+        self.event(&Event::TargetStarted { target });
+        let result = async {
+            let _permit = self
+                .inner
+                .albums
+                .acquire()
+                .await
+                .map_err(|_| Error::Cancelled)?;
+            let mut report = DownloadReport::new(target);
+            match target.kind {
+                Kind::Album => {
+                    let album = self.inner.client.album(target.id).await?;
+                    let chapters = album.chapters();
+                    self.run_album(&album, chapters, &mut report).await?;
+                }
+                Kind::Chapter => {
+                    let fetched = self.inner.client.chapter(target.id).await?;
+                    let album = self.inner.client.album(fetched.album_id).await?;
+                    // Name and position come from the album's list, as in an album
+                    // download, so both put the chapter in the same directory.
+                    let mut chapter = album
+                        .chapters()
+                        .into_iter()
+                        .find(|c| c.id == fetched.id)
+                        .unwrap_or_else(|| fetched.clone());
+                    chapter.complete_with(fetched);
+                    self.run_album(&album, vec![chapter], &mut report).await?;
+                }
+            }
+            report.duration = started.elapsed();
+            Ok::<_, Error>(report)
+        }
+        .await;
+        if let Err(e) = &result {
+            self.event(&Event::TargetFailed {
+                target,
+                reason: e.to_string(),
+            });
+        }
+        result
+    }
+
+    async fn run_album(
+        &self,
+        album: &Album,
+        chapters: Vec<Chapter>,
+        report: &mut DownloadReport,
+    ) -> Result<()> {
+        report.album_id = Some(album.id);
+        report.album_name = Some(album.name.clone());
+        let album_dir = self.inner.options.dir_rule.album_dir(album)?;
+        report.album_dir = Some(album_dir.clone());
+        match self.inner.hooks.before_album(album) {
+            Control::Continue => {}
+            Control::Skip => {
+                report.skipped = true;
+                return Ok(());
+            }
+            Control::Stop => {
+                self.inner.cancel.cancel();
+                report.stopped = true;
+                return Ok(());
+            }
+        }
+        self.event(&Event::AlbumStarted {
+            id: album.id,
+            name: album.name.clone(),
+            chapters: chapters.len(),
+            dir: album_dir,
+        });
+        report.chapters = futures::stream::iter(chapters)
+            .map(|c| self.run_chapter(album, c))
+            .buffered(self.inner.chapters_per_album)
+            .collect()
+            .await;
+        report.stopped |= self.inner.cancel.is_cancelled();
+        self.inner.hooks.after_album(album, report);
+        self.event(&Event::AlbumDone {
+            id: album.id,
+            complete: report.is_complete(),
+        });
+        Ok(())
+    }
+
+    async fn run_chapter(&self, album: &Album, mut chapter: Chapter) -> ChapterReport {
+        let mut report = ChapterReport {
+            id: chapter.id,
+            name: chapter.name.clone(),
+            index: chapter.album_index(),
+            dir: None,
+            skipped: false,
+            scramble_source: None,
+            pages: Vec::new(),
+            error: None,
+        };
+        let fail = |mut report: ChapterReport, reason: String| {
+            self.event(&Event::ChapterFailed {
+                album: album.id,
+                id: report.id,
+                reason: reason.clone(),
+            });
+            report.error = Some(reason);
+            report
+        };
+        if self.inner.cancel.is_cancelled() {
+            return fail(report, "not started: the download was stopped".to_owned());
+        }
+        if chapter.pages.is_none() || chapter.scramble_id.is_none() {
+            let completed = tokio::select! {
+                r = self.inner.client.complete_chapter(&mut chapter) => r,
+                () = self.inner.cancel.cancelled() => {
+                    return fail(report, "not started: the download was stopped".to_owned());
+                }
+            };
+            if let Err(e) = completed {
+                return fail(report, e.to_string());
+            }
+        }
+        report.scramble_source = chapter.scramble_id.map(|s| s.source);
+        let dir = match self.inner.options.dir_rule.chapter_dir(album, &chapter) {
+            Ok(d) => d,
+            Err(e) => return fail(report, e.to_string()),
+        };
+        report.dir = Some(dir.clone());
+        match self.inner.hooks.before_chapter(album, &chapter) {
+            Control::Continue => {}
+            Control::Skip => {
+                report.skipped = true;
+                return report;
+            }
+            Control::Stop => {
+                self.inner.cancel.cancel();
+                return fail(report, "stopped by a hook".to_owned());
+            }
+        }
+        if let Err(e) = tokio::fs::create_dir_all(&dir).await {
+            return fail(report, format!("cannot create {}: {e}", dir.display()));
+        }
+        let images = chapter.images();
+        self.event(&Event::ChapterStarted {
+            album: album.id,
+            id: chapter.id,
+            name: chapter.name.clone(),
+            pages: images.len(),
+            dir: dir.clone(),
+        });
+        let chapter_ref = &chapter;
+        let dir_ref = &dir;
+        report.pages = futures::stream::iter(images)
+            .map(|image| self.run_page(album, chapter_ref, dir_ref, image))
+            .buffered(self.inner.pages_per_chapter)
+            .collect()
+            .await;
+        let swept_dir = dir.clone();
+        let _ = tokio::task::spawn_blocking(move || storage::sweep_temp_files(&swept_dir)).await;
+        self.inner.hooks.after_chapter(album, &chapter, &report);
+        self.event(&Event::ChapterDone {
+            album: album.id,
+            id: chapter.id,
+            complete: report.is_complete(),
+        });
+        report
+    }
+
+    /// The file a page is saved as (spec §3.4): the CDN file stem, made safe, with the
+    /// original suffix, or `download.image.suffix` (GIFs always keep `.gif`).
+    fn page_path(&self, dir: &Path, image: &Image) -> (PathBuf, Option<Format>) {
+        let original = image.suffix();
+        let target = if image.is_gif() {
+            Some(Format::Gif)
+        } else {
+            self.inner
+                .page
+                .target_format
+                .or_else(|| Format::from_suffix(&original))
+        };
+        let suffix = match (image.is_gif(), &self.inner.options.download.image.suffix) {
+            (false, Some(s)) => s.clone(),
+            _ => original,
+        };
+        let name = format!("{}{suffix}", sanitize_file_stem(image.stem()));
+        (dir.join(name), target)
+    }
+
+    async fn run_page(
+        &self,
+        album: &Album,
+        chapter: &Chapter,
+        dir: &Path,
+        image: Image,
+    ) -> PageRecord {
+        let (path, target) = self.page_path(dir, &image);
+        let outcome = match self.inner.hooks.before_image(chapter, &image, &path) {
+            Control::Skip => PageOutcome::Skipped,
+            Control::Stop => {
+                self.inner.cancel.cancel();
+                PageOutcome::Failed {
+                    reason: "stopped by a hook".to_owned(),
+                }
+            }
+            Control::Continue => self.fetch_page(chapter, &image, &path, target).await,
+        };
+        self.inner
+            .hooks
+            .after_image(chapter, &image, &path, &outcome);
+        self.event(&Event::PageDone {
+            album: album.id,
+            chapter: chapter.id,
+            index: image.index,
+            path: path.clone(),
+            outcome: outcome.clone(),
+        });
+        PageRecord {
+            index: image.index,
+            file_name: image.file_name.clone(),
+            path,
+            outcome,
+        }
+    }
+
+    async fn fetch_page(
+        &self,
+        chapter: &Chapter,
+        image: &Image,
+        path: &Path,
+        target: Option<Format>,
+    ) -> PageOutcome {
+        let cancelled = || PageOutcome::Failed {
+            reason: "not downloaded: the download was stopped".to_owned(),
+        };
+        if self.inner.cancel.is_cancelled() {
+            return cancelled();
+        }
+        let page = &self.inner.page;
+        if page.cache && self.existing_is_complete(path).await {
+            return PageOutcome::Reused;
+        }
+        let Ok(_permit) = self.inner.images.acquire().await else {
+            return cancelled();
+        };
+        let strips = match chapter.scramble_id {
+            Some(s) if page.decode && !image.is_gif() => {
+                jmcomic_image::strip_count(s.value, chapter.id.get(), image.stem())
+            }
+            _ => 0,
+        };
+        let mut last_error = String::new();
+        for attempt in 0..=CORRUPT_PAGE_REFETCHES {
+            let fetched = tokio::select! {
+                r = self.inner.client.image_bytes_checked(image, |b| {
+                    jmcomic_image::check_complete(b).map(|_| ()).map_err(|e| e.to_string())
+                }) => r,
+                () = self.inner.cancel.cancelled() => return cancelled(),
+            };
+            let bytes = match fetched {
+                Ok(b) => b,
+                Err(e) => {
+                    return PageOutcome::Failed {
+                        reason: e.to_string(),
+                    };
+                }
+            };
+            match self.process_and_write(bytes, strips, target, path).await {
+                Ok(outcome) => return outcome,
+                Err(PageError::Corrupt(reason)) if attempt < CORRUPT_PAGE_REFETCHES => {
+                    warn!(page = %image.cdn_path(), %reason, "page bytes are corrupt; fetching again");
+                    last_error = reason;
+                }
+                Err(PageError::Corrupt(reason) | PageError::Other(reason)) => {
+                    return PageOutcome::Failed { reason };
+                }
+            }
+        }
+        PageOutcome::Failed { reason: last_error }
+    }
+
+    /// Whether a complete page is already at `path` (checked, not just present: a file left
+    /// truncated by another tool is downloaded again).
+    async fn existing_is_complete(&self, path: &Path) -> bool {
+        let p = path.to_owned();
+        let check = move || match std::fs::read(&p) {
+            Ok(bytes) => jmcomic_image::check_complete(&bytes).is_ok(),
+            Err(_) => false,
+        };
+        matches!(self.on_cpu(check).await, Some(true))
+    }
+
+    /// Decode/descramble/encode and the atomic write, on a CPU worker.
+    async fn process_and_write(
+        &self,
+        bytes: Bytes,
+        strips: u32,
+        target: Option<Format>,
+        path: &Path,
+    ) -> std::result::Result<PageOutcome, PageError> {
+        let settings = self.inner.page.clone();
+        let path = path.to_owned();
+        let work = move || -> std::result::Result<PageOutcome, PageError> {
+            // Without a known target format (a page without a suffix), keep what was sent.
+            let Some(target) = target.or_else(|| jmcomic_image::sniff(&bytes)) else {
+                return Err(PageError::Corrupt("not an image".to_owned()));
+            };
+            let job = PageJob {
+                bytes: &bytes,
+                strips,
+                target,
+                settings: &settings.encode,
+                limits: &settings.limits,
+                verify: settings.verify,
+            };
+            let output = jmcomic_image::process_page(&job).map_err(|e| {
+                if e.is_corrupt_input() {
+                    PageError::Corrupt(e.to_string())
+                } else {
+                    PageError::Other(e.to_string())
+                }
+            })?;
+            let (data, reencoded): (&[u8], bool) = match &output {
+                PageOutput::Encoded { bytes, .. } => (bytes, true),
+                // Raw, and anything a newer image crate adds that is not an encoding.
+                _ => (&bytes, false),
+            };
+            storage::write_atomic(&path, data)
+                .map_err(|e| PageError::Other(format!("cannot write {}: {e}", path.display())))?;
+            Ok(PageOutcome::Written {
+                downloaded: bytes.len() as u64,
+                written: data.len() as u64,
+                reencoded,
+            })
+        };
+        match self.on_cpu(work).await {
+            Some(r) => r,
+            None => Err(PageError::Other("a CPU worker failed".to_owned())),
+        }
+    }
+
+    /// Runs blocking work on a CPU worker (never on the runtime's threads), bounded by
+    /// `download.threading.cpu`. `None` if the worker panicked or the pool is gone.
+    async fn on_cpu<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let _permit = self.inner.cpu.acquire().await.ok()?;
+        match tokio::task::spawn_blocking(f).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                debug!(error = %e, "CPU worker failed");
+                None
+            }
+        }
+    }
+}
+
+enum PageError {
+    /// The bytes are not a valid image: fetching again may help.
+    Corrupt(String),
+    /// Anything else (disk full, unsupported conversion).
+    Other(String),
+}

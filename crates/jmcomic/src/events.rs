@@ -1,0 +1,111 @@
+//! Progress events: what the CLI turns into progress bars or JSON lines.
+//!
+//! A [`Reporter`] only observes; it cannot fail or change the download (hooks do that).
+
+use std::path::PathBuf;
+
+use jmcomic_model::{JmId, Target};
+use serde::Serialize;
+
+use crate::report::PageOutcome;
+
+/// One thing that happened during a download.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A target (album or chapter) started.
+    TargetStarted {
+        /// What was asked for.
+        target: Target,
+    },
+    /// An album's details are known.
+    AlbumStarted {
+        /// Album id.
+        id: JmId,
+        /// Title.
+        name: String,
+        /// Number of chapters to download.
+        chapters: usize,
+        /// Root directory.
+        dir: PathBuf,
+    },
+    /// A chapter's page list is known.
+    ChapterStarted {
+        /// Album id.
+        album: JmId,
+        /// Chapter id.
+        id: JmId,
+        /// Title.
+        name: String,
+        /// Number of pages.
+        pages: usize,
+        /// Directory of its pages.
+        dir: PathBuf,
+    },
+    /// A page finished (any outcome).
+    PageDone {
+        /// Album id.
+        album: JmId,
+        /// Chapter id.
+        chapter: JmId,
+        /// 1-based page index.
+        index: u32,
+        /// Path on disk.
+        path: PathBuf,
+        /// What happened.
+        #[serde(flatten)]
+        outcome: PageOutcome,
+    },
+    /// A chapter finished.
+    ChapterDone {
+        /// Album id.
+        album: JmId,
+        /// Chapter id.
+        id: JmId,
+        /// Whether every page is on disk.
+        complete: bool,
+    },
+    /// A chapter's page list could not be fetched.
+    ChapterFailed {
+        /// Album id.
+        album: JmId,
+        /// Chapter id.
+        id: JmId,
+        /// Why.
+        reason: String,
+    },
+    /// An album finished.
+    AlbumDone {
+        /// Album id.
+        id: JmId,
+        /// Whether every page is on disk.
+        complete: bool,
+    },
+    /// A target failed outright (album missing, site unreachable…).
+    TargetFailed {
+        /// What was asked for.
+        target: Target,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Receives [`Event`]s. Must be cheap and must not block: it runs on the download's tasks.
+pub trait Reporter: Send + Sync {
+    /// One event.
+    fn event(&self, event: &Event);
+}
+
+/// A reporter that ignores everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoReporter;
+
+impl Reporter for NoReporter {
+    fn event(&self, _event: &Event) {}
+}
+
+impl<F: Fn(&Event) + Send + Sync> Reporter for F {
+    fn event(&self, event: &Event) {
+        self(event);
+    }
+}

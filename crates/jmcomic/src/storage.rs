@@ -1,0 +1,100 @@
+//! Writing pages to disk so that a final file name only ever holds a complete page.
+//!
+//! A page is written to a temporary name in the same directory and renamed over the final
+//! name once every byte is written (spec W18: the Python package writes in place, so an
+//! interrupted run leaves truncated files that later runs take as done). Temporary names are
+//! hidden and end in [`TEMP_SUFFIX`], so nothing that lists pages counts them, and they are
+//! derived from the final name, so a crashed run's leftover is simply overwritten by the next
+//! attempt and swept when the chapter finishes.
+//!
+//! Not covered: power loss. Files are not `fsync`ed (that would cost milliseconds per page);
+//! after a kernel crash a renamed file may come back empty, which the next run's
+//! completeness check catches and re-downloads.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Suffix of temporary files.
+pub const TEMP_SUFFIX: &str = ".jmpart";
+
+/// The temporary name used while writing `path`: `.{file name}.jmpart` in the same
+/// directory (same file system, so the rename is atomic).
+pub fn temp_path_for(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}{TEMP_SUFFIX}"))
+}
+
+/// Whether a directory entry is one of our temporary files.
+pub fn is_temp_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') && n.ends_with(TEMP_SUFFIX))
+}
+
+/// Writes `bytes` to `path` atomically: temporary file, then rename. On any error the
+/// temporary file is removed and `path` is untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let temp = temp_path_for(path);
+    let result = (|| {
+        let mut f = fs::File::create(&temp)?;
+        f.write_all(bytes)?;
+        f.flush()?;
+        drop(f);
+        fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Removes leftover temporary files in a directory (from a crashed or cancelled run).
+/// Returns how many were removed. Errors are ignored: a leftover is harmless.
+pub fn sweep_temp_files(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| is_temp_file(p))
+        .filter(|p| fs::remove_file(p).is_ok())
+        .count()
+}
+
+/// Creates a directory and its parents.
+pub fn ensure_dir(dir: &Path) -> io::Result<()> {
+    fs::create_dir_all(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_and_sweep() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("00001.webp");
+        write_atomic(&p, b"hello").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"hello");
+        assert!(!temp_path_for(&p).exists());
+        // A leftover temporary file from a killed run is swept and never looks like a page.
+        fs::write(temp_path_for(&dir.path().join("00002.webp")), b"partial").unwrap();
+        assert!(is_temp_file(&temp_path_for(&p)));
+        assert!(!is_temp_file(&p));
+        assert_eq!(sweep_temp_files(dir.path()), 1);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn failed_write_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("missing-dir").join("x.webp");
+        assert!(write_atomic(&p, b"x").is_err());
+        assert!(!p.exists());
+    }
+}
