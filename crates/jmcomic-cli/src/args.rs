@@ -1,0 +1,109 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Download albums (本子) and chapters from JMComic and descramble their pages.
+///
+/// IDS are album ids (`123`, `JM123`), chapter ids with a `p` (`p456`), or album/chapter
+/// URLs. Options come from --option, else from the file named by JM_OPTION_PATH, else the
+/// defaults (the same option files as the Python package `jmcomic`).
+///
+/// Exit status: 0 everything downloaded, 1 some pages or items failed (listed at the end),
+/// 2 bad arguments or options, 130 interrupted (Ctrl-C).
+#[derive(Debug, Parser)]
+#[command(
+    name = "jmcomic",
+    version,
+    args_conflicts_with_subcommands = true,
+    allow_negative_numbers = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub download: DownloadArgs,
+}
+
+/// Flags shared by every command.
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// Option file (YAML or JSON). Default: $JM_OPTION_PATH, else built-in defaults.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub option: Option<PathBuf>,
+
+    /// Print only errors and the final summary.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More log output (-v: info, -vv: debug, -vvv: trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// The download command (the default).
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// Albums and chapters to download: 123, JM123, p456, or URLs.
+    #[arg(value_name = "IDS")]
+    pub ids: Vec<String>,
+
+    /// One JSON event per line on stdout (for bots) instead of progress bars.
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress bars (also off when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Write the full report (every page and failure) as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect options.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Download from a built-in emulator of the site, to see the tool work with no site
+    /// reachable.
+    Demo(DemoArgs),
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective options (defaults filled in, secrets redacted) as YAML.
+    Show {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// `demo` arguments.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder to download into.
+    #[arg(long, value_name = "DIR", default_value = "jmcomic-demo")]
+    pub dir: PathBuf,
+
+    /// Album ids of the emulator's catalog to download (default: two albums).
+    #[arg(value_name = "IDS")]
+    pub ids: Vec<String>,
+
+    /// One JSON event per line on stdout instead of progress bars.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub common: Common,
+}

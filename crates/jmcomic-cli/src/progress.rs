@@ -1,0 +1,131 @@
+//! Showing progress: bars on a terminal, JSON lines for bots, a summary otherwise.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Mutex;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use jmcomic::{Event, JmId, Reporter};
+
+/// Progress bars: one for all pages, one per album in progress.
+pub struct Bars {
+    multi: MultiProgress,
+    total: ProgressBar,
+    albums: Mutex<HashMap<JmId, ProgressBar>>,
+}
+
+impl Bars {
+    /// Bars drawn on stderr (hidden when `visible` is false).
+    pub fn new(visible: bool) -> Self {
+        let target = if visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let multi = MultiProgress::with_draw_target(target);
+        let total = multi.add(ProgressBar::new(0));
+        total.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>8} [{bar:30}] {pos}/{len} pages  {per_sec}  {elapsed}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        total.set_prefix("total");
+        Self {
+            multi,
+            total,
+            albums: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The handle log output goes through so it does not garble the bars.
+    pub fn multi(&self) -> &MultiProgress {
+        &self.multi
+    }
+
+    /// Removes the bars from the screen.
+    pub fn finish(&self) {
+        self.total.finish_and_clear();
+        let _ = self.multi.clear();
+    }
+
+    fn album_bar(&self, id: JmId) -> Option<ProgressBar> {
+        self.albums.lock().ok()?.get(&id).cloned()
+    }
+}
+
+impl Reporter for Bars {
+    fn event(&self, event: &Event) {
+        match event {
+            Event::AlbumStarted { id, name, .. } => {
+                let bar = self.multi.insert_before(&self.total, ProgressBar::new(0));
+                bar.set_style(
+                    ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
+                bar.set_prefix(format!("JM{id}"));
+                bar.set_message(truncate(name, 40));
+                if let Ok(mut m) = self.albums.lock() {
+                    m.insert(*id, bar);
+                }
+            }
+            Event::ChapterStarted { album, pages, .. } => {
+                self.total.inc_length(*pages as u64);
+                if let Some(bar) = self.album_bar(*album) {
+                    bar.inc_length(*pages as u64);
+                }
+            }
+            Event::PageDone { album, .. } => {
+                self.total.inc(1);
+                if let Some(bar) = self.album_bar(*album) {
+                    bar.inc(1);
+                }
+            }
+            Event::AlbumDone { id, complete } => {
+                if let Some(bar) = self.albums.lock().ok().and_then(|mut m| m.remove(id)) {
+                    let mark = if *complete { "done" } else { "INCOMPLETE" };
+                    bar.finish_with_message(format!("{mark}: {}", bar.message()));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One JSON object per event on stdout.
+pub struct JsonLines {
+    out: Mutex<std::io::Stdout>,
+}
+
+impl JsonLines {
+    pub fn new() -> Self {
+        Self {
+            out: Mutex::new(std::io::stdout()),
+        }
+    }
+
+    /// Writes any serialisable value as one line.
+    pub fn line<T: serde::Serialize>(&self, value: &T) {
+        if let (Ok(text), Ok(mut out)) = (serde_json::to_string(value), self.out.lock()) {
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
+    }
+}
+
+impl Reporter for JsonLines {
+    fn event(&self, event: &Event) {
+        self.line(event);
+    }
+}
+
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}

@@ -1,0 +1,10 @@
+//! The `jmcomic` binary end to end against the emulator.
+#![allow(
+    clippy::unwrap_used,
+    clippy::missing_panics_doc,
+    clippy::case_sensitive_file_extension_comparisons
+)]
+
+mod cli;
+mod crash;
+mod support;
