@@ -375,6 +375,23 @@ struct ApiResponse {
     set_cookies: Vec<(String, String)>,
 }
 
+/// Characters escaped in a URL path segment (RFC 3986 leaves unreserved ones and sub-delims).
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
 static SCRAMBLE_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"var scramble_id = (\d+);").expect("static regex is valid"));
 
@@ -690,7 +707,10 @@ impl Client {
     where
         F: Fn(&[u8]) -> std::result::Result<(), String>,
     {
-        let path = image.cdn_path();
+        // The name is percent-encoded as one path segment; the site's plain names
+        // (`00001.webp`) are unchanged by it.
+        let name = percent_encoding::utf8_percent_encode(&image.file_name, PATH_SEGMENT);
+        let path = format!("/media/photos/{}/{name}", image.chapter_id);
         self.fetch_cdn(&path, &check).await
     }
 

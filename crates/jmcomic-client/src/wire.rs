@@ -187,13 +187,19 @@ pub(crate) fn chapter(v: &Value) -> Result<Chapter, MapError> {
         _ => strings(v, "tags"),
     };
     let pages = match v.get("images") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|i| i.as_str())
-            .map(str::trim)
-            .filter(|s| is_safe_file_name(s))
-            .map(str::to_owned)
-            .collect(),
+        Some(Value::Array(items)) => {
+            let mut pages = Vec::with_capacity(items.len());
+            for item in items {
+                match item.as_str().map(str::trim) {
+                    Some(name) if is_safe_file_name(name) => pages.push(name.to_owned()),
+                    other => {
+                        // Never silently: a dropped page is a missing page.
+                        tracing::warn!(chapter = %id, name = ?other, "refusing a page name that is not a plain file name");
+                    }
+                }
+            }
+            pages
+        }
         Some(Value::Null) | None => Vec::new(),
         Some(other) => {
             return Err(MapError::Malformed(format!(
@@ -213,17 +219,16 @@ pub(crate) fn chapter(v: &Value) -> Result<Chapter, MapError> {
     })
 }
 
-/// Page file names become parts of URLs and file names: refuse anything that is not a plain
-/// name, so a hostile server cannot make the client write `../x` (spec §2.3 names look like
-/// `00001.webp`).
+/// Page file names become parts of URLs and of file names: refuse what could reach outside
+/// the chapter (separators, `.`/`..`) or is not text, so a hostile server cannot make the
+/// client write `../x`. Other characters are fine (the file name is made safe and the URL
+/// percent-encoded later); the site's names look like `00001.webp` (spec §2.3).
 fn is_safe_file_name(name: &str) -> bool {
     !name.is_empty()
-        && name.len() <= 128
+        && name.len() <= 255
         && name != "."
         && name != ".."
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 /// Maps the decrypted `/search` document (spec §6.2.3).
@@ -318,13 +323,13 @@ mod tests {
         let v = json!({
             "id": "101", "name": "ch", "series_id": "100", "tags": "a b  c",
             "series": [{"id": "100", "sort": "1", "name": "x"}, {"id": 101, "sort": 2, "name": "y"}],
-            "images": ["00001.webp", "../evil", "00002.gif", 5]
+            "images": ["00001.webp", "../evil", "00002.gif", 5, "..", "a\\b", "x\u{0}", "0003 v2.webp"]
         });
         let c = chapter(&v).unwrap();
         assert_eq!(c.album_id.get(), 100);
         assert_eq!(c.sort, 2);
         assert_eq!(c.tags, ["a", "b", "c"]);
-        assert_eq!(c.pages.unwrap(), ["00001.webp", "00002.gif"]);
+        assert_eq!(c.pages.unwrap(), ["00001.webp", "00002.gif", "0003 v2.webp"]);
         let single =
             chapter(&json!({"id": 7, "name": "s", "series_id": "0", "images": []})).unwrap();
         assert_eq!(single.album_id.get(), 7);

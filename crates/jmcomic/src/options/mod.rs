@@ -117,7 +117,7 @@ pub struct ImageOptions {
     pub jpeg_quality: Option<u8>,
     /// `png_compression`: overrides the preset's PNG effort.
     pub png_compression: Option<PngLevel>,
-    /// `verify`: how pages written unchanged are checked (default `structure`).
+    /// `verify`: how pages written unchanged are checked (default `auto`).
     pub verify: VerifyLevel,
 }
 
@@ -143,13 +143,17 @@ pub enum PngLevel {
     High,
 }
 
-/// `download.image.verify`.
+/// `download.image.verify`: how pages written unchanged (not descrambled, same format) are
+/// checked before they get their final name. Descrambled pages are always fully decoded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum VerifyLevel {
-    /// `structure` (default): check the container is complete.
+    /// `auto` (default): `full` when `download.image.decode` is on, `structure` when it is
+    /// off (a user who turned decoding off does not pay for a decode of every page).
     #[default]
+    Auto,
+    /// `structure`: check the file is complete (container sizes, end markers), no decode.
     Structure,
-    /// `full`: also decode every page written unchanged.
+    /// `full`: also decode the page, so only decodable pages are kept.
     Full,
 }
 
@@ -187,6 +191,8 @@ impl ImageOptions {
         match self.verify {
             VerifyLevel::Structure => jmcomic_image::Verify::Structure,
             VerifyLevel::Full => jmcomic_image::Verify::Full,
+            VerifyLevel::Auto if self.decode => jmcomic_image::Verify::Full,
+            VerifyLevel::Auto => jmcomic_image::Verify::Structure,
         }
     }
 
@@ -208,7 +214,7 @@ impl Default for ImageOptions {
             webp_method: None,
             jpeg_quality: None,
             png_compression: None,
-            verify: VerifyLevel::Structure,
+            verify: VerifyLevel::Auto,
         }
     }
 }

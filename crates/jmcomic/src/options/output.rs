@@ -133,6 +133,7 @@ pub(crate) fn to_yaml(o: &Options) -> String {
             "verify",
             Out::Str(
                 match im.verify {
+                    VerifyLevel::Auto => "auto",
                     VerifyLevel::Structure => "structure",
                     VerifyLevel::Full => "full",
                 }

@@ -272,11 +272,12 @@ fn resolve_download(raw: super::raw::RawDownload) -> Result<DownloadOptions, Opt
             im.verify,
             "download.image.verify",
             &[
+                ("auto", VerifyLevel::Auto),
                 ("structure", VerifyLevel::Structure),
                 ("full", VerifyLevel::Full),
             ],
         )?
-        .or(VerifyLevel::Structure),
+        .or(VerifyLevel::Auto),
     };
     let th = raw.threading;
     let positive = |f: Field<i128>, key: &str, default: usize| -> Result<usize, OptionError> {

@@ -268,6 +268,14 @@ fn every_key_is_applied_yaml_extension() {
     );
     assert_eq!(enc.png, jmcomic_image::PngCompression::High);
     assert_eq!(d.image.verify_mode(), jmcomic_image::Verify::Full);
+    // `auto` (the default): decode raw pages when decoding is on, not when it is off.
+    let auto = Options::from_yaml_str("download:\n  image:\n    decode: false\n").unwrap();
+    assert_eq!(auto.download.image.verify, VerifyLevel::Auto);
+    assert_eq!(auto.download.image.verify_mode(), jmcomic_image::Verify::Structure);
+    assert_eq!(
+        Options::default().download.image.verify_mode(),
+        jmcomic_image::Verify::Full
+    );
     assert_eq!(d.image.suffix_format(), Some(jmcomic_image::Format::Png));
 
     let c = &o.client;
@@ -680,7 +688,7 @@ fn wrong_values_are_explained() {
         ),
         (
             "download:\n  image:\n    verify: deep\n",
-            "download.image.verify: expected one of structure, full",
+            "download.image.verify: expected one of auto, structure, full",
         ),
         ("download: [1]\n", "line 1: download: expected a mapping"),
         ("dir_rule: 5\n", "dir_rule: expected a mapping"),
