@@ -228,7 +228,9 @@ fn is_safe_file_name(name: &str) -> bool {
         && name.len() <= 255
         && name != "."
         && name != ".."
-        && !name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 /// Maps the decrypted `/search` document (spec §6.2.3).
@@ -329,7 +331,10 @@ mod tests {
         assert_eq!(c.album_id.get(), 100);
         assert_eq!(c.sort, 2);
         assert_eq!(c.tags, ["a", "b", "c"]);
-        assert_eq!(c.pages.unwrap(), ["00001.webp", "00002.gif", "0003 v2.webp"]);
+        assert_eq!(
+            c.pages.unwrap(),
+            ["00001.webp", "00002.gif", "0003 v2.webp"]
+        );
         let single =
             chapter(&json!({"id": 7, "name": "s", "series_id": "0", "images": []})).unwrap();
         assert_eq!(single.album_id.get(), 7);

@@ -271,7 +271,10 @@ fn every_key_is_applied_yaml_extension() {
     // `auto` (the default): decode raw pages when decoding is on, not when it is off.
     let auto = Options::from_yaml_str("download:\n  image:\n    decode: false\n").unwrap();
     assert_eq!(auto.download.image.verify, VerifyLevel::Auto);
-    assert_eq!(auto.download.image.verify_mode(), jmcomic_image::Verify::Structure);
+    assert_eq!(
+        auto.download.image.verify_mode(),
+        jmcomic_image::Verify::Structure
+    );
     assert_eq!(
         Options::default().download.image.verify_mode(),
         jmcomic_image::Verify::Full
