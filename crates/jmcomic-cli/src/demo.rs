@@ -20,7 +20,7 @@ pub fn run(args: &DemoArgs) -> Result<Outcome> {
         .context("cannot start the built-in emulator")?;
     let dir = std::path::absolute(&args.dir).unwrap_or_else(|_| args.dir.clone());
     let yaml = format!(
-        "client:\n  domain: {api}\n  image_domain: {img}\n  postman:\n    meta_data:\n      proxies: null\ndir_rule:\n  base_dir: {base}\n  rule: Bd / JM{{Aid}} {{Atitle}} / {{Pindex:02}} {{Pname}}\n",
+        "client:\n  domain: {api}\n  image_domain: {img}\ndir_rule:\n  base_dir: {base}\n  rule: Bd / JM{{Aid}} {{Atitle}} / {{Pindex:02}} {{Pname}}\n",
         api = serde_json::to_string(&emu.api_domains())?,
         img = serde_json::to_string(&emu.image_domains())?,
         base = serde_json::to_string(&dir.display().to_string())?,

@@ -258,7 +258,11 @@ impl ClientBuilder {
             // Redirects on the API mean a misconfigured domain; do not follow them to
             // unrelated hosts.
             .redirect(reqwest::redirect::Policy::limited(3));
+        // A local emulator or mirror is never reached through the system proxy (which would
+        // not know 127.0.0.1 as the user means it).
+        let all_loopback = api.iter().chain(&images).all(Domain::is_loopback);
         http = match &self.proxy {
+            Proxy::System if all_loopback => http.no_proxy(),
             Proxy::System => http,
             Proxy::None => http.no_proxy(),
             Proxy::Url(url) => {

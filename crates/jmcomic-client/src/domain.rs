@@ -73,6 +73,19 @@ impl Domain {
         &self.base
     }
 
+    /// Whether the host is this machine (`localhost`, `127.x.x.x`, `::1`).
+    pub fn is_loopback(&self) -> bool {
+        let Ok(url) = url::Url::parse(&self.base) else {
+            return false;
+        };
+        match url.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        }
+    }
+
     /// The full URL of a path (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
@@ -162,6 +175,14 @@ mod tests {
         for bad in ["", "ftp://x", "https://x/path", "http://u:p@x", "http://"] {
             assert!(Domain::parse(bad).is_err(), "{bad}");
         }
+        assert!(
+            Domain::parse("http://127.0.0.1:8080")
+                .unwrap()
+                .is_loopback()
+        );
+        assert!(Domain::parse("http://[::1]:1").unwrap().is_loopback());
+        assert!(Domain::parse("localhost:9").unwrap().is_loopback());
+        assert!(!Domain::parse("18comic.vip").unwrap().is_loopback());
         let list = Domain::parse_list(&["a.com", "", "https://a.com", "b.com"]).unwrap();
         assert_eq!(list.len(), 2);
     }

@@ -135,3 +135,47 @@ impl TapMkdir for std::path::PathBuf {
         self
     }
 }
+
+#[test]
+fn ctrl_c_stops_cleanly() {
+    let emu = Emulator::builder()
+        .catalog(Catalog::bench(1, 80, 240, 320))
+        .latency(Duration::from_millis(20))
+        .start()
+        .unwrap();
+    emu.warm();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lib");
+    let opt = option_file(&emu, tmp.path(), &dir);
+    let id = emu.catalog().albums[0].id.to_string();
+    let child = bin()
+        .arg("--option")
+        .arg(&opt)
+        .arg(&id)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while pages(&dir).len() < 10 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("stopping"), "{err}");
+    let on_disk = pages(&dir);
+    assert!(on_disk.len() < 80, "stopped before the end");
+    for p in &on_disk {
+        jmcomic::image::check_complete(&std::fs::read(p).unwrap()).unwrap();
+    }
+    assert!(
+        !files_under(&dir).iter().any(|p| is_temp(p)),
+        "temporary files left"
+    );
+}

@@ -15,7 +15,7 @@ pub fn bin() -> Command {
 pub fn option_file(emu: &Emulator, dir: &Path, base: &Path) -> PathBuf {
     let path = dir.join("option.yml");
     let text = format!(
-        "client:\n  retry_times: 3\n  domain: {}\n  image_domain: {}\n  postman:\n    meta_data:\n      proxies: null\n      cookies:\n        AVS: secret-session-value\ndir_rule:\n  base_dir: {}\n  rule: Bd / {{Aid}} / {{Pindex}}\n",
+        "client:\n  retry_times: 3\n  domain: {}\n  image_domain: {}\n  postman:\n    meta_data:\n      cookies:\n        AVS: secret-session-value\ndir_rule:\n  base_dir: {}\n  rule: Bd / {{Aid}} / {{Pindex}}\n",
         serde_json::to_string(&emu.api_domains()).unwrap(),
         serde_json::to_string(&emu.image_domains()).unwrap(),
         serde_json::to_string(&base.display().to_string()).unwrap(),

@@ -11,7 +11,7 @@ use jmcomic_emulator::{Emulator, PageKind};
 /// mirror would write).
 pub fn options(emu: &Emulator, base: &Path, rule: &str, extra: &str) -> Options {
     let yaml = format!(
-        "client:\n  domain: {}\n  image_domain: {}\n  postman:\n    meta_data:\n      proxies: null\ndir_rule:\n  base_dir: {}\n  rule: '{rule}'\n{extra}",
+        "client:\n  domain: {}\n  image_domain: {}\ndir_rule:\n  base_dir: {}\n  rule: '{rule}'\n{extra}",
         serde_json::to_string(&emu.api_domains()).unwrap(),
         serde_json::to_string(&emu.image_domains()).unwrap(),
         serde_json::to_string(&base.display().to_string()).unwrap(),
