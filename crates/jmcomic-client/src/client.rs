@@ -598,11 +598,7 @@ impl Client {
                     payload: Payload::Text(body),
                     ..
                 }) => {
-                    let found = SCRAMBLE_ID
-                        .captures(&body)
-                        .and_then(|c| c.get(1))
-                        .and_then(|m| m.as_str().parse::<u64>().ok());
-                    if let Some(value) = found {
+                    if let Some(value) = extract_scramble_id(&body) {
                         let s = ScrambleId {
                             value,
                             source: ScrambleSource::Site,
@@ -1181,6 +1177,14 @@ impl Client {
     }
 }
 
+/// `var scramble_id = N;` in a chapter template (spec §6.2.6).
+pub(crate) fn extract_scramble_id(body: &str) -> Option<u64> {
+    SCRAMBLE_ID
+        .captures(body)
+        .and_then(|c| c.get(1))
+        .and_then(|m| m.as_str().parse::<u64>().ok())
+}
+
 fn template_query(chapter: JmId) -> Vec<(&'static str, String)> {
     // Parameters of the chapter template (spec §6.2.3); `v` (the timestamp) is added per
     // attempt.
@@ -1335,7 +1339,7 @@ fn check_error_pages(text: &str, url: &str) -> Result<()> {
 /// Finds the JSON envelope in a body (spec §6.2.4): the whole trimmed text, or else the first
 /// complete object with a `code` key among the first few `{` positions. Unlike the Python
 /// fallback (a non-greedy regex, W16) this recovers nested objects surrounded by garbage.
-fn parse_envelope(text: &str) -> Option<Value> {
+pub(crate) fn parse_envelope(text: &str) -> Option<Value> {
     let t = text.trim_start_matches('\u{feff}').trim();
     if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(t) {
         return Some(v);

@@ -37,6 +37,8 @@ mod client;
 mod crypto;
 mod domain;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod retry;
 pub mod site;
 mod wire;
