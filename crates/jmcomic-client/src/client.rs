@@ -20,7 +20,7 @@ use crate::site::{self, Endpoint, TemplateSecret};
 use crate::wire::{self, AlbumDoc, MapError};
 
 /// How requests reach the network.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub enum Proxy {
     /// The system's proxy settings (environment variables `HTTPS_PROXY` and friends), like
     /// the Python package's default `proxies: system`.
@@ -33,8 +33,20 @@ pub enum Proxy {
     Url(String),
 }
 
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Proxy::System => f.write_str("System"),
+            Proxy::None => f.write_str("None"),
+            Proxy::Url(u) => write!(f, "Url({})", redact_userinfo(u)),
+        }
+    }
+}
+
 /// Builds a [`Client`]. Every fact about the site has a default from [`crate::site`].
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` output hides cookie and credential values.
+#[derive(Clone)]
 pub struct ClientBuilder {
     api_domains: Vec<String>,
     image_domains: Vec<String>,
@@ -60,6 +72,60 @@ pub struct ClientBuilder {
 impl Default for ClientBuilder {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Shown instead of a secret.
+const REDACTED: &str = "***";
+
+/// Names of headers whose values are credentials.
+fn is_secret_header(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "cookie" | "authorization" | "proxy-authorization" | "token" | "tokenparam"
+    )
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cookies: Vec<(&str, &str)> = self
+            .cookies
+            .iter()
+            .map(|(k, _)| (k.as_str(), REDACTED))
+            .collect();
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str(),
+                    if is_secret_header(k) {
+                        REDACTED
+                    } else {
+                        v.as_str()
+                    },
+                )
+            })
+            .collect();
+        let proxy = match &self.proxy {
+            Proxy::Url(u) => format!("Url({})", redact_userinfo(u)),
+            other => format!("{other:?}"),
+        };
+        f.debug_struct("ClientBuilder")
+            .field("api_domains", &self.api_domains)
+            .field("image_domains", &self.image_domains)
+            .field("domain_server_urls", &self.domain_server_urls)
+            .field("update_domains", &self.update_domains)
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .field("proxy", &proxy)
+            .field("cookies", &cookies)
+            .field("headers", &headers)
+            .field("app_version", &self.app_version)
+            .field("template_secret", &self.template_secret)
+            .field("require_cookies", &self.require_cookies)
+            .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -329,13 +395,23 @@ fn redact_userinfo(url: &str) -> String {
 /// A client of the site's mobile API and image CDN.
 ///
 /// Cheap to clone (a handle). Every method is cancel-safe: dropping a future abandons the
-/// request and leaves the client usable.
-#[derive(Clone, Debug)]
+/// request and leaves the client usable. Its `Debug` output hides cookies.
+#[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("api_domains", &self.api_domains())
+            .field("image_domains", &self.image_domains())
+            .field("app_version", &self.app_version())
+            .field("config", &self.inner.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     http: reqwest::Client,
     cfg: ClientBuilder,
@@ -349,13 +425,11 @@ struct Inner {
     user_headers: HeaderMap,
 }
 
-#[derive(Debug)]
 struct SetupState {
     domains_checked: bool,
     session_ready: bool,
 }
 
-#[derive(Debug)]
 struct Session {
     /// Cookies from `/setting`.
     cookies: Vec<(String, String)>,
@@ -1410,6 +1484,20 @@ mod tests {
         );
         let long = format!("{}{}", "x".repeat(600), site::MYSQL_ERROR_TEXT);
         assert!(check_error_pages(&long, "u").is_ok());
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let b = ClientBuilder::new()
+            .cookies([("AVS", "s3cr3t-avs")])
+            .headers([("Authorization", "Bearer s3cr3t-token"), ("x-a", "visible")])
+            .proxy(Proxy::Url("http://user:s3cr3t-pw@127.0.0.1:1".into()));
+        let text = format!("{b:?}");
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(text.contains("AVS") && text.contains("visible"), "{text}");
+        let client = b.proxy(Proxy::None).build().unwrap();
+        let text = format!("{client:?}");
+        assert!(!text.contains("s3cr3t"), "{text}");
     }
 
     #[test]

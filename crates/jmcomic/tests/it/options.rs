@@ -894,3 +894,15 @@ fn client_builder_builds_a_client() {
         .expect("client");
     assert_eq!(client.api_domains(), ["http://127.0.0.1:18082"]);
 }
+
+#[test]
+fn debug_output_hides_secrets() {
+    let o = jmcomic::Options::from_yaml_str(
+        "client:\n  postman:\n    meta_data:\n      cookies: {AVS: s3cr3t-avs}\n      proxies: http://u:s3cr3t-pw@127.0.0.1:9\n      headers: {authorization: s3cr3t-h}\nplugins:\n  after_init:\n    - plugin: login\n      kwargs: {username: u, password: s3cr3t-login}\n",
+    )
+    .unwrap();
+    let text = format!("{o:?}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+    let text = o.to_yaml();
+    assert!(!text.contains("s3cr3t"), "{text}");
+}
