@@ -1207,7 +1207,9 @@ impl Client {
                         if verdict == Verdict::Fatal {
                             return Err(e);
                         }
-                        warn!(domain = %domain, round, error = %e, "request failed, trying the next domain");
+                        // Retries are routine (the summary reports what finally failed), so
+                        // they are shown with -v only.
+                        info!(domain = %domain, round, error = %e, "request failed, trying the next domain");
                         if let Verdict::Wait(d) = verdict {
                             wait_hint = Some(wait_hint.map_or(d, |w| w.max(d)));
                         }

@@ -85,7 +85,7 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
     /// The request failed on the way: connection refused or reset, timeout, truncated body.
-    #[error("request to {url} failed: {}", chain(source))]
+    #[error("request to {url} failed: {}", describe_transport(source))]
     Transport {
         /// The request URL.
         url: String,
@@ -111,8 +111,9 @@ pub enum Error {
         limit: u64,
     },
     /// Every domain failed for every retry.
-    #[error("{what}: all {n} domains failed after {attempts} attempts ({domains}); last error: {last}",
-        n = domains.len(), attempts = attempts.len(), domains = domains.join(", "))]
+    #[error("{what}: failed {attempts} times on {} ({domains}); last error: {last}",
+        if domains.len() == 1 { "the only domain".to_owned() } else { format!("all {} domains", domains.len()) },
+        attempts = attempts.len(), domains = domains.join(", "))]
     AllDomainsFailed {
         /// What was being fetched (a path).
         what: String,
@@ -161,19 +162,24 @@ impl fmt::Display for Attempt {
     }
 }
 
-/// Displays an error with its source chain, so "error sending request" says why.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
+/// Says in a few words what went wrong on the wire: reqwest's own chain ("error decoding
+/// response body: request or response body error: error reading a body from connection: …")
+/// names its layers, not the problem.
+fn describe_transport(err: &reqwest::Error) -> String {
+    let mut innermost: &dyn std::error::Error = err;
+    while let Some(s) = innermost.source() {
+        innermost = s;
     }
-    out
+    let cause = innermost.to_string();
+    if err.is_timeout() {
+        "timed out (the server sent nothing for too long)".to_owned()
+    } else if err.is_connect() {
+        format!("cannot connect: {cause}")
+    } else if err.is_body() || err.is_decode() {
+        format!("the response body broke off: {cause}")
+    } else {
+        cause
+    }
 }
 
 impl Error {

@@ -96,9 +96,12 @@ impl DownloaderBuilder {
         self
     }
 
-    /// Builds the downloader (and its client, unless one was given). No network I/O.
+    /// Builds the downloader (and its client, unless one was given). No network I/O; the
+    /// base directory is created and checked for writing, so a bad `dir_rule.base_dir` is
+    /// reported before anything is downloaded.
     pub fn build(self) -> Result<Downloader> {
         let o = &self.options;
+        check_writable(o.dir_rule.base_dir())?;
         let client = match self.client {
             Some(c) => c,
             None => o.client_builder()?.build()?,
@@ -130,6 +133,25 @@ impl DownloaderBuilder {
             }),
         })
     }
+}
+
+/// Creates `dir` if needed and checks a file can be written in it.
+fn check_writable(dir: &Path) -> Result<()> {
+    let fail = |e: std::io::Error| {
+        Error::Config(format!(
+            "dir_rule.base_dir `{}` cannot be used: {e}",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(
+        ".jmcomic-write-test-{}{}",
+        std::process::id(),
+        storage::TEMP_SUFFIX
+    ));
+    std::fs::write(&probe, b"").map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// Downloads albums and chapters as the options say. Cheap to clone.

@@ -6,6 +6,7 @@
 )]
 
 mod dir_rule;
+mod faults;
 mod options;
 mod pipeline;
 mod support;
