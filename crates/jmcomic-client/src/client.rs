@@ -1066,11 +1066,14 @@ impl Client {
         if ep == Endpoint::ChapterViewTemplate {
             query.push(("v", ts.to_string()));
         }
-        let url = reqwest::Url::parse_with_params(&domain.url(ep.path()), &query).map_err(|e| {
-            Error::InvalidDomain {
-                domain: domain.to_string(),
-                reason: e.to_string(),
-            }
+        let parsed = if query.is_empty() {
+            reqwest::Url::parse(&domain.url(ep.path()))
+        } else {
+            reqwest::Url::parse_with_params(&domain.url(ep.path()), &query)
+        };
+        let url = parsed.map_err(|e| Error::InvalidDomain {
+            domain: domain.to_string(),
+            reason: e.to_string(),
         })?;
         let url_text = url.to_string();
         let mut headers = Self::base_headers();
