@@ -1,0 +1,122 @@
+//! Reliability through the command line: a badly behaved site, and secrets kept out of
+//! every output.
+
+use jmcomic_emulator::{Emulator, FaultKind, FaultRule, Times};
+
+use crate::support::{assert_page_correct, bin, option_file, pages_on_disk, run, stderr, stdout};
+
+/// 30% of all CDN requests fail in one of seven ways; the run still ends with every page
+/// correct and exit status 0.
+#[test]
+fn thirty_percent_cdn_faults_still_give_every_page() {
+    let emu = Emulator::builder().cdn_hosts(2).start().unwrap();
+    let kinds = [
+        FaultKind::Status(503),
+        FaultKind::Reset,
+        FaultKind::Truncated,
+        FaultKind::Empty200,
+        FaultKind::Garbage,
+        FaultKind::TooManyRequests {
+            retry_after_secs: 0,
+        },
+        FaultKind::Stall,
+    ];
+    // Seven independent rules of 5% each: 1 - 0.95^7 ≈ 30% of requests faulted.
+    for (i, kind) in kinds.into_iter().enumerate() {
+        emu.add_fault(
+            FaultRule::new("/media/photos/", kind).times(Times::Probability {
+                p: 0.05,
+                seed: 1000 + i as u64,
+            }),
+        );
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("lib");
+    let opt = option_file(&emu, tmp.path(), &base);
+    // Stalls cost the timeout; keep it short. Default retries (5 rounds over 2 CDN hosts).
+    let text = std::fs::read_to_string(&opt)
+        .unwrap()
+        .replace("retry_times: 3", "retry_times: 5\n  timeout: 2");
+    std::fs::write(&opt, text).unwrap();
+    let ids: Vec<String> = emu
+        .catalog()
+        .albums
+        .iter()
+        .map(|a| a.id.to_string())
+        .collect();
+    let out = run(bin().arg("--option").arg(&opt).args(&ids));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let pages = pages_on_disk(&emu, &base);
+    let want: usize = emu
+        .catalog()
+        .albums
+        .iter()
+        .flat_map(|a| &a.chapters)
+        .map(|c| c.pages.len())
+        .sum();
+    assert_eq!(pages.len(), want);
+    for (chapter, file, path) in &pages {
+        assert_page_correct(&emu, *chapter, file, path);
+    }
+    let media: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path().starts_with("/media/"))
+        .collect();
+    let faulted = media.iter().filter(|r| r.fault.is_some()).count();
+    let share = faulted as f64 / media.len() as f64;
+    assert!(
+        (0.2..0.4).contains(&share),
+        "{faulted} of {} requests faulted",
+        media.len()
+    );
+}
+
+/// Cookies, passwords and proxy credentials never reach logs (even at -vvv, which includes
+/// the HTTP stack's own logs), errors, `config show` or JSON events.
+#[test]
+fn secrets_stay_out_of_every_output() {
+    let emu = Emulator::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let opt = option_file(&emu, tmp.path(), &tmp.path().join("lib"));
+    let mut text = std::fs::read_to_string(&opt).unwrap();
+    text.push_str("plugins:\n  after_init:\n    - plugin: login\n      kwargs: {username: me, password: s3cr3t-login-pw}\n");
+    std::fs::write(&opt, &text).unwrap();
+    let secret = "secret-session-value";
+    let out = run(bin()
+        .arg("--option")
+        .arg(&opt)
+        .args(["-vvv", "--json", "438516"]));
+    assert_eq!(out.status.code(), Some(0));
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        all.contains("DEBUG") || all.contains("TRACE"),
+        "-vvv logs something"
+    );
+    assert!(
+        !all.contains(secret) && !all.contains("s3cr3t"),
+        "a secret leaked"
+    );
+    // The emulator did receive the cookie (so it was really in play).
+    assert!(
+        emu.requests()
+            .iter()
+            .any(|r| r.header("cookie").is_some_and(|c| c.contains(secret)))
+    );
+
+    let out = run(bin().args(["config", "show", "--option"]).arg(&opt));
+    assert!(!stdout(&out).contains(secret) && !stdout(&out).contains("s3cr3t"));
+
+    // A proxy with credentials that cannot be reached: the error names the problem, not
+    // the password.
+    let text = text.replace(
+        "  postman:\n    meta_data:\n",
+        "  postman:\n    meta_data:\n      proxies: http://user:s3cr3t-proxy-pw@127.0.0.1:9\n",
+    );
+    std::fs::write(&opt, &text).unwrap();
+    let out = run(bin().arg("--option").arg(&opt).args(["-vv", "438516"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stderr(&out).contains("s3cr3t"), "{}", stderr(&out));
+    let out = run(bin().args(["config", "show", "--option"]).arg(&opt));
+    assert!(!stdout(&out).contains("s3cr3t"), "{}", stdout(&out));
+}
