@@ -120,3 +120,81 @@ fn secrets_stay_out_of_every_output() {
     let out = run(bin().args(["config", "show", "--option"]).arg(&opt));
     assert!(!stdout(&out).contains("s3cr3t"), "{}", stdout(&out));
 }
+
+/// Bad input of every kind: exit status 2 and one line saying what is wrong, never a panic.
+#[test]
+fn bad_input_gives_one_line_and_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Ids.
+    for (id, words) in [
+        ("abc", "invalid id `abc`"),
+        ("-1", "not negative"),
+        ("99999999999999999999999999", "too large"),
+        ("https://example.com/album/123", "not a JMComic domain"),
+        ("https://18comic.vip/about", "names no album or chapter"),
+        ("p", "invalid id"),
+    ] {
+        let out = run(bin().arg(id));
+        assert_eq!(out.status.code(), Some(2), "{id}");
+        let err = stderr(&out);
+        assert!(err.contains(words), "{id}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{id}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+    // Option files.
+    let file_in_the_way = tmp.path().join("a-file");
+    std::fs::write(&file_in_the_way, "x").unwrap();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "malformed.yml",
+            "client: [unclosed\n".into(),
+            "malformed.yml",
+        ),
+        ("malformed.json", "{\"client\": }".into(), "malformed.json"),
+        (
+            "types.yml",
+            "download:\n  cache: maybe\n".into(),
+            "download.cache",
+        ),
+        (
+            "unknown.yml",
+            "downlaod:\n  cache: true\n".into(),
+            "did you mean `download`",
+        ),
+        (
+            "env.yml",
+            "dir_rule:\n  base_dir: ${JM_SURELY_UNSET_VAR_42}/x\n".into(),
+            "JM_SURELY_UNSET_VAR_42",
+        ),
+        (
+            "basedir.yml",
+            format!("dir_rule:\n  base_dir: {}/sub\n", file_in_the_way.display()),
+            "base_dir",
+        ),
+        (
+            "proxy.yml",
+            "client:\n  postman:\n    meta_data:\n      proxies: 'http://[bad'\n".into(),
+            "proxies",
+        ),
+        (
+            "rule.yml",
+            "dir_rule:\n  rule: Bd_{Anope}\n".into(),
+            "Anope",
+        ),
+        (
+            "empty_rule.yml",
+            "dir_rule:\n  rule: ''\n".into(),
+            "dir_rule.rule",
+        ),
+    ];
+    for (name, text, words) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = run(bin().arg("--option").arg(&path).arg("123"));
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = stderr(&out);
+        assert!(err.contains(words), "{name}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{name}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+}
