@@ -154,7 +154,7 @@ impl ClientBuilder {
             require_cookies: true,
             accept_invalid_certs: false,
             max_api_body: 16 << 20,
-            max_image_body: 64 << 20,
+            max_image_body: 32 << 20,
         }
     }
 
@@ -296,7 +296,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Largest image accepted (default 64 MiB).
+    /// Largest image accepted (default 32 MiB: real pages are a few MiB; the limit bounds
+    /// memory when a server sends huge bodies to many requests at once).
     pub fn max_image_body(mut self, bytes: u64) -> Self {
         self.max_image_body = bytes;
         self
@@ -781,6 +782,15 @@ impl Client {
     where
         F: Fn(&[u8]) -> std::result::Result<(), String>,
     {
+        if !wire::is_fetchable_page_name(&image.file_name) {
+            return Err(Error::BadResponse {
+                url: format!("/media/photos/{}/", image.chapter_id),
+                reason: format!(
+                    "the site lists a page named {:?}, which is not a plain file name; it was not requested",
+                    image.file_name
+                ),
+            });
+        }
         // The name is percent-encoded as one path segment; the site's plain names
         // (`00001.webp`) are unchanged by it.
         let name = percent_encoding::utf8_percent_encode(&image.file_name, PATH_SEGMENT);

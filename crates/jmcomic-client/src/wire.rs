@@ -186,20 +186,17 @@ pub(crate) fn chapter(v: &Value) -> Result<Chapter, MapError> {
         Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
         _ => strings(v, "tags"),
     };
+    // Every entry is kept, even odd ones: a dropped entry would be a page missing without a
+    // word. Names that cannot be fetched or saved are refused per page, later, as failures.
     let pages = match v.get("images") {
-        Some(Value::Array(items)) => {
-            let mut pages = Vec::with_capacity(items.len());
-            for item in items {
-                match item.as_str().map(str::trim) {
-                    Some(name) if is_safe_file_name(name) => pages.push(name.to_owned()),
-                    other => {
-                        // Never silently: a dropped page is a missing page.
-                        tracing::warn!(chapter = %id, name = ?other, "refusing a page name that is not a plain file name");
-                    }
-                }
-            }
-            pages
-        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| match i {
+                Value::String(s) => Some(s.trim().to_owned()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .collect(),
         Some(Value::Null) | None => Vec::new(),
         Some(other) => {
             return Err(MapError::Malformed(format!(
@@ -219,11 +216,10 @@ pub(crate) fn chapter(v: &Value) -> Result<Chapter, MapError> {
     })
 }
 
-/// Page file names become parts of URLs and of file names: refuse what could reach outside
-/// the chapter (separators, `.`/`..`) or is not text, so a hostile server cannot make the
-/// client write `../x`. Other characters are fine (the file name is made safe and the URL
-/// percent-encoded later); the site's names look like `00001.webp` (spec §2.3).
-fn is_safe_file_name(name: &str) -> bool {
+/// Whether a page name can be fetched: names become a URL path segment, so `.`, `..`, path
+/// separators and control characters are refused (a hostile server cannot make the client
+/// request or write `../x`). The site's names look like `00001.webp` (spec §2.3).
+pub(crate) fn is_fetchable_page_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
         && name != "."
@@ -331,10 +327,10 @@ mod tests {
         assert_eq!(c.album_id.get(), 100);
         assert_eq!(c.sort, 2);
         assert_eq!(c.tags, ["a", "b", "c"]);
-        assert_eq!(
-            c.pages.unwrap(),
-            ["00001.webp", "00002.gif", "0003 v2.webp"]
-        );
+        let pages = c.pages.unwrap();
+        assert_eq!(pages.len(), 8, "every entry is kept: {pages:?}");
+        let fetchable: Vec<&String> = pages.iter().filter(|p| is_fetchable_page_name(p)).collect();
+        assert_eq!(fetchable, ["00001.webp", "00002.gif", "5", "0003 v2.webp"]);
         let single =
             chapter(&json!({"id": 7, "name": "s", "series_id": "0", "images": []})).unwrap();
         assert_eq!(single.album_id.get(), 7);

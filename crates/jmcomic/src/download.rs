@@ -30,7 +30,7 @@ use tracing::{debug, warn};
 use crate::error::{Error, Result};
 use crate::events::{Event, NoReporter, Reporter};
 use crate::hooks::{Control, HookSet, Hooks};
-use crate::naming::sanitize_file_stem;
+use crate::naming::{sanitize_component, sanitize_file_stem};
 use crate::options::Options;
 use crate::report::{BatchReport, ChapterReport, DownloadReport, PageOutcome, PageRecord};
 use crate::storage;
@@ -416,10 +416,26 @@ impl Downloader {
             pages: images.len(),
             dir: dir.clone(),
         });
+        // Two pages that come out with the same file name (possible only with names the
+        // site should never send) must not overwrite each other: the later one fails.
+        let mut taken = std::collections::HashSet::new();
+        let mut clashes = std::collections::HashMap::new();
+        for image in &images {
+            let (path, _) = self.page_path(&dir, image);
+            if !taken.insert(path) {
+                clashes.insert(image.index, "its file name is the same as another page's");
+            }
+        }
         let chapter_ref = &chapter;
         let dir_ref = &dir;
+        let clashes = &clashes;
         report.pages = futures::stream::iter(images)
-            .map(|image| self.run_page(album, chapter_ref, dir_ref, image))
+            .map(|image| async move {
+                match clashes.get(&image.index) {
+                    Some(reason) => self.fail_page(album, chapter_ref, dir_ref, &image, reason),
+                    None => self.run_page(album, chapter_ref, dir_ref, image).await,
+                }
+            })
             .buffered(self.inner.pages_per_chapter)
             .collect()
             .await;
@@ -450,7 +466,8 @@ impl Downloader {
             (false, Some(s)) => s.clone(),
             _ => original,
         };
-        let name = format!("{}{suffix}", sanitize_file_stem(image.stem()));
+        // The whole name is made safe (the suffix too: it comes from the site).
+        let name = sanitize_component(&format!("{}{suffix}", sanitize_file_stem(image.stem())));
         (dir.join(name), target)
     }
 
@@ -472,9 +489,37 @@ impl Downloader {
             }
             Control::Continue => self.fetch_page(chapter, &image, &path, target).await,
         };
+        self.finish_page(album, chapter, &image, path, outcome)
+    }
+
+    /// Records a page that is not attempted.
+    fn fail_page(
+        &self,
+        album: &Album,
+        chapter: &Chapter,
+        dir: &Path,
+        image: &Image,
+        reason: &str,
+    ) -> PageRecord {
+        let (path, _) = self.page_path(dir, image);
+        let outcome = PageOutcome::Failed {
+            reason: reason.to_owned(),
+        };
+        self.finish_page(album, chapter, image, path, outcome)
+    }
+
+    /// The end of every page: the `after_image` hook, the event, the report record.
+    fn finish_page(
+        &self,
+        album: &Album,
+        chapter: &Chapter,
+        image: &Image,
+        path: PathBuf,
+        outcome: PageOutcome,
+    ) -> PageRecord {
         self.inner
             .hooks
-            .after_image(chapter, &image, &path, &outcome);
+            .after_image(chapter, image, &path, &outcome);
         self.event(&Event::PageDone {
             album: album.id,
             chapter: chapter.id,
