@@ -117,6 +117,7 @@ impl DownloaderBuilder {
                 check_exception: self.check_exception,
                 cancel: self.cancel,
                 albums: Arc::new(Semaphore::new(t.album.max(1))),
+                albums_limit: t.album.max(1),
                 images: Arc::new(Semaphore::new(t.image.max(1))),
                 cpu: Arc::new(Semaphore::new(t.cpu.max(1))),
                 chapters_per_album: t.photo.max(1),
@@ -175,8 +176,9 @@ struct Inner {
     reporter: Arc<dyn Reporter>,
     check_exception: bool,
     cancel: CancellationToken,
-    /// Albums (targets) downloading at once.
+    /// Albums (targets) downloading at once, across all calls on this downloader.
     albums: Arc<Semaphore>,
+    albums_limit: usize,
     /// Pages in flight across the whole downloader.
     images: Arc<Semaphore>,
     /// CPU workers.
@@ -251,10 +253,9 @@ impl Downloader {
     pub async fn batch(&self, targets: impl IntoIterator<Item = Target>) -> BatchReport {
         let mut seen = std::collections::HashSet::new();
         let unique: Vec<Target> = targets.into_iter().filter(|t| seen.insert(*t)).collect();
-        let n = self.inner.albums.available_permits().max(1);
         let items = futures::stream::iter(unique)
             .map(|t| async move { (t, self.target(t).await) })
-            .buffered(n)
+            .buffered(self.inner.albums_limit)
             .collect()
             .await;
         BatchReport { items }
