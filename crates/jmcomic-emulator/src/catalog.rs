@@ -124,6 +124,10 @@ pub struct ChapterSpec {
     pub sort: u32,
     /// Pages in reading order.
     pub pages: Vec<PageSpec>,
+    /// The `images` list `/chapter` sends, when it should differ from the page names:
+    /// hostile catalogs list names that have no page behind them (the CDN answers 404 for
+    /// those). `None` (the default) lists the pages' names.
+    pub listed_images: Option<Vec<String>>,
 }
 
 impl ChapterSpec {
@@ -134,6 +138,22 @@ impl ChapterSpec {
             title: title.into(),
             sort,
             pages,
+            listed_images: None,
+        }
+    }
+
+    /// Sets the `images` list `/chapter` sends (see [`ChapterSpec::listed_images`]).
+    #[must_use]
+    pub fn with_listed_images(mut self, names: Vec<String>) -> Self {
+        self.listed_images = Some(names);
+        self
+    }
+
+    /// The names `/chapter` lists in `images`.
+    pub fn listed_names(&self) -> Vec<&str> {
+        match &self.listed_images {
+            Some(names) => names.iter().map(String::as_str).collect(),
+            None => self.pages.iter().map(|p| p.file_name.as_str()).collect(),
         }
     }
 
@@ -177,6 +197,10 @@ pub struct AlbumSpec {
     pub comments: u64,
     /// `addtime` (unix seconds).
     pub addtime: u64,
+    /// Fields of the album JSON (`/album`) replaced by these values after the usual ones are
+    /// filled in, so a catalog can claim absurd counts (`total_photos`, `likes`, ...) while
+    /// serving its real pages. Empty by default.
+    pub json_overrides: serde_json::Map<String, serde_json::Value>,
 }
 
 impl AlbumSpec {
@@ -198,7 +222,19 @@ impl AlbumSpec {
             likes: 10 + id % 4_211,
             comments: id % 97,
             addtime: 1_500_000_000 + (id * 7_919) % 250_000_000,
+            json_overrides: serde_json::Map::new(),
         }
+    }
+
+    /// Replaces one field of the album JSON (see [`AlbumSpec::json_overrides`]).
+    #[must_use]
+    pub fn with_json_override(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
+        self.json_overrides.insert(key.into(), value.into());
+        self
     }
 
     /// A single-chapter album whose one chapter has the album's title and sort 1.

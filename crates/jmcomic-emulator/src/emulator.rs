@@ -132,6 +132,10 @@ pub(crate) struct Shared {
     log: Mutex<VecDeque<RequestRecord>>,
     pub api_domains: Vec<String>,
     pub image_domains: Vec<String>,
+    /// TLS acceptor when every host serves HTTPS.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// The self-signed certificate the hosts present (PEM), when TLS is on.
+    certificate_pem: Option<String>,
     pub started: Instant,
     next_connection: AtomicU64,
     next_session: AtomicUsize,
@@ -224,6 +228,7 @@ pub struct EmulatorBuilder {
     max_clock_skew: Option<Duration>,
     max_recorded_requests: usize,
     worker_threads: Option<usize>,
+    tls: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -254,6 +259,7 @@ impl EmulatorBuilder {
             max_clock_skew: None,
             max_recorded_requests: 100_000,
             worker_threads: None,
+            tls: false,
         }
     }
 
@@ -374,6 +380,17 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Serve HTTPS (HTTP/1.1) on every host with a self-signed certificate for `127.0.0.1`,
+    /// `::1` and `localhost`, generated at start; domains then read `https://127.0.0.1:PORT`.
+    /// Every fault works the same over TLS (a reset is a TCP reset under the TLS session).
+    /// Clients must skip certificate checks or trust [`Emulator::certificate_pem`]. Default
+    /// `false` (plain HTTP).
+    #[must_use]
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
     /// Binds every listener and starts serving on a background runtime thread.
     ///
     /// Synchronous, so it works from plain `#[test]`s and from inside `#[tokio::test]`s alike.
@@ -426,8 +443,14 @@ impl EmulatorBuilder {
         } else {
             self.bind_addr
         };
+        let tls = if self.tls {
+            Some(crate::tls::self_signed(advertised)?)
+        } else {
+            None
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let domain =
-            |addr: &SocketAddr| format!("http://{}", SocketAddr::new(advertised, addr.port()));
+            |addr: &SocketAddr| format!("{scheme}://{}", SocketAddr::new(advertised, addr.port()));
         let api_domains: Vec<String> = listeners[..self.api_hosts]
             .iter()
             .map(|(a, _)| domain(a))
@@ -463,6 +486,8 @@ impl EmulatorBuilder {
             log: Mutex::new(VecDeque::new()),
             api_domains,
             image_domains,
+            certificate_pem: tls.as_ref().map(|t| t.certificate_pem.clone()),
+            tls: tls.map(|t| t.acceptor),
             started: Instant::now(),
             next_connection: AtomicU64::new(0),
             next_session: AtomicUsize::new(0),
@@ -564,7 +589,8 @@ impl Emulator {
         EmulatorBuilder::new().start()
     }
 
-    /// The API domains, e.g. `http://127.0.0.1:40123` (host indexes `0..api_hosts`).
+    /// The API domains, e.g. `http://127.0.0.1:40123` (`https://` with TLS; host indexes
+    /// `0..api_hosts`).
     pub fn api_domains(&self) -> Vec<String> {
         self.shared.api_domains.clone()
     }
@@ -572,6 +598,12 @@ impl Emulator {
     /// The image CDN domains (host indexes `api_hosts..`).
     pub fn image_domains(&self) -> Vec<String> {
         self.shared.image_domains.clone()
+    }
+
+    /// The self-signed certificate (PEM) every host presents, when the emulator serves HTTPS
+    /// ([`EmulatorBuilder::tls`]); `None` for plain HTTP.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.shared.certificate_pem.as_deref()
     }
 
     /// URL of the domain-server file on API host 0.

@@ -58,6 +58,12 @@ pub enum Error {
         /// How many hosts there are.
         hosts: usize,
     },
+    /// The TLS certificate or server configuration could not be made (`tls(true)`).
+    #[error("failed to set up TLS: {reason}")]
+    Tls {
+        /// The TLS library's message.
+        reason: String,
+    },
     /// The emulator's runtime is gone (it panicked or was stopped).
     #[error("the emulator runtime has stopped")]
     Stopped,

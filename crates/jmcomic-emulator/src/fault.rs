@@ -37,6 +37,20 @@ pub enum FaultKind {
     /// API routes: a normal envelope whose `data` does not decrypt to JSON. Other routes:
     /// same as [`FaultKind::Garbage`].
     BadCiphertext,
+    /// HTTP 200 with a small, structurally valid image whose header claims 100000×100000
+    /// pixels, whatever was asked for: for paths ending in `.png` a PNG (IHDR 100000×100000,
+    /// a short zlib stream, IEND; every chunk CRC correct), otherwise an animated WebP (VP8X
+    /// canvas 100000×100000, one 16×16 frame). `Content-Length` is exact. A client that
+    /// allocates what the header claims asks for 30–40 GB.
+    HugeDimensions,
+    /// HTTP 200 with `Content-Length: bytes`, then exactly that many bytes: one 64 KiB block
+    /// of pseudo-random bytes (not an image) repeated, streamed as the client reads, so the
+    /// emulator allocates nothing per byte. The route's `Content-Type` is guessed from the
+    /// path's extension.
+    HugeBody {
+        /// Length of the body.
+        bytes: u64,
+    },
 }
 
 impl FaultKind {
@@ -60,6 +74,8 @@ impl fmt::Display for FaultKind {
             Self::Stall => f.write_str("stall"),
             Self::Mysql => f.write_str("mysql"),
             Self::BadCiphertext => f.write_str("bad-ciphertext"),
+            Self::HugeDimensions => f.write_str("huge-dimensions"),
+            Self::HugeBody { bytes } => write!(f, "huge-body={bytes}"),
         }
     }
 }
@@ -107,8 +123,9 @@ impl fmt::Display for Times {
 ///
 /// `KIND[=ARG][@PREFIX][;host=N][;first=N | ;every=K | ;p=P[;seed=S]]`, where KIND is one of
 /// `latency=MS`, `status=CODE`, `reset`, `truncated`, `empty200`, `garbage`, `429=SECS`
-/// (alias `too-many-requests=SECS`), `stall`, `mysql`, `bad-ciphertext`. PREFIX defaults to
-/// `/` (everything) and ends at the first `;`. Examples:
+/// (alias `too-many-requests=SECS`), `stall`, `mysql`, `bad-ciphertext`, `huge-dimensions`,
+/// `huge-body=BYTES`. PREFIX defaults to `/` (everything) and ends at the first `;`.
+/// Examples:
 ///
 /// ```
 /// use jmcomic_emulator::{FaultKind, FaultRule, Times};
@@ -119,6 +136,9 @@ impl fmt::Display for Times {
 ///
 /// let rule: FaultRule = "reset@/album;p=0.3;seed=7".parse()?;
 /// assert_eq!(rule.times, Times::Probability { p: 0.3, seed: 7 });
+///
+/// let rule: FaultRule = "huge-body=1073741824@/media/photos/".parse()?;
+/// assert_eq!(rule.kind, FaultKind::HugeBody { bytes: 1 << 30 });
 /// # Ok::<(), jmcomic_emulator::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -216,6 +236,10 @@ impl FromStr for FaultRule {
             "stall" => FaultKind::Stall,
             "mysql" => FaultKind::Mysql,
             "bad-ciphertext" | "badciphertext" => FaultKind::BadCiphertext,
+            "huge-dimensions" | "hugedimensions" => FaultKind::HugeDimensions,
+            "huge-body" | "hugebody" => FaultKind::HugeBody {
+                bytes: number("BYTES")?,
+            },
             other => return Err(fail(&format!("unknown fault kind {other:?}"))),
         };
         let mut rule = FaultRule::new(prefix, kind);
@@ -411,6 +435,8 @@ mod tests {
             "bad-ciphertext@/chapter;p=0.5;seed=9",
             "latency=40ms@/",
             "429=2@/x",
+            "huge-dimensions@/media/photos/1/00001.png",
+            "huge-body=1073741824@/media/",
         ] {
             let rule: FaultRule = text.parse().expect("parse");
             assert_eq!(rule.to_string(), text);

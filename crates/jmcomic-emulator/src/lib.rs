@@ -31,6 +31,20 @@
 //! GIFs never) and `GET /media/albums/{album_id}.jpg` / `{album_id}_3x4.jpg` (covers). No
 //! token or cookie needed. Anything else is 404.
 //!
+//! With [`EmulatorBuilder::tls`] every host serves HTTPS (HTTP/1.1) with a self-signed
+//! certificate for `127.0.0.1`, `::1` and `localhost` made at start
+//! ([`Emulator::certificate_pem`]); domains then read `https://127.0.0.1:PORT`, and every
+//! fault behaves as over plain HTTP. The Python package only speaks HTTPS, so the
+//! side-by-side benchmark (`crates/jmcomic-bench`) needs this.
+//!
+//! # Hostile data
+//!
+//! For reliability tests: [`Catalog::hostile`] (titles such as `..`, `../../etc/passwd`,
+//! `CON`, NUL bytes and terminal escapes, image names such as `../00009.webp` that the CDN
+//! answers 404 for, absurd counts, a chapter of 2,000 pages; ids in [`HostileIds`]), and the
+//! faults [`FaultKind::HugeDimensions`] (an image whose header claims 100000×100000 pixels)
+//! and [`FaultKind::HugeBody`] (a body of any length, streamed from one 64 KiB block).
+//!
 //! # Example
 //!
 //! ```
@@ -66,7 +80,7 @@
 //!
 //! ```text
 //! jmcomic-emulator [--bind 127.0.0.1] [--port N] [--api-hosts 1] [--cdn-hosts 1]
-//!                  [--latency-ms 0] [--catalog standard|bench]
+//!                  [--latency-ms 0] [--catalog standard|bench|hostile] [--tls]
 //!                  [--bench-albums 20 --bench-pages 20 --bench-width 800 --bench-height 1200]
 //!                  [--fault SPEC]... [--require-cookies=false] [--warm]
 //!                  [--app-version V] [--min-app-version V]
@@ -76,12 +90,13 @@
 //!
 //! API hosts listen on ports `N..`, CDN hosts right after (`--port 0`: ephemeral ports). Once
 //! listening it prints one JSON line on stdout,
-//! `{"api_domains":[...],"image_domains":[...],"domain_server_url":"..."}`, then serves until
+//! `{"api_domains":[...],"image_domains":[...],"domain_server_url":"..."}` (with `--tls` also
+//! `"certificate_pem"`), then serves until
 //! Ctrl-C or SIGTERM, and on exit prints its CPU time as one JSON line on stderr,
 //! `{"cpu_user_s":1.23,"cpu_system_s":0.45,"cpu_total_s":1.68}` (from `/proc/self/stat`), so
 //! benchmarks can check the emulator was not the bottleneck. The `--fault` syntax is
 //! documented on [`FaultRule`], e.g. `status=503@/media/photos/220980/;first=2` or
-//! `reset@/album;p=0.3;seed=7`.
+//! `reset@/album;p=0.3;seed=7` or `huge-body=1073741824@/media/photos/`.
 //!
 //! # Spec uncertainties made options
 //!
@@ -97,11 +112,13 @@ mod crypto;
 mod emulator;
 mod error;
 mod fault;
+mod hostile;
 mod pages;
 mod routes;
 mod scramble;
 mod server;
 mod site;
+mod tls;
 
 pub use catalog::{AlbumSpec, Catalog, ChapterSpec, PageKind, PageSpec};
 pub use emulator::{
@@ -109,4 +126,5 @@ pub use emulator::{
 };
 pub use error::{Error, Result};
 pub use fault::{FaultId, FaultKind, FaultRule, Times};
+pub use hostile::{HostileIds, long_cjk_title};
 pub use pages::OriginalPage;

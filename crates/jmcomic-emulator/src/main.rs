@@ -12,6 +12,7 @@ use jmcomic_emulator::{Catalog, Emulator, FaultRule, MissingStyle, TemplateSecre
 enum CatalogArg {
     Standard,
     Bench,
+    Hostile,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -83,6 +84,9 @@ struct Args {
     /// Encode every page before printing the domains.
     #[arg(long)]
     warm: bool,
+    /// Serve HTTPS on every host (self-signed certificate for 127.0.0.1 and localhost).
+    #[arg(long)]
+    tls: bool,
 }
 
 fn main() -> ExitCode {
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<(), jmcomic_emulator::Error> {
     let catalog = match args.catalog {
         CatalogArg::Standard => Catalog::standard(),
+        CatalogArg::Hostile => Catalog::hostile(),
         CatalogArg::Bench => Catalog::bench(
             args.bench_albums,
             args.bench_pages,
@@ -126,6 +131,7 @@ fn run(args: Args) -> Result<(), jmcomic_emulator::Error> {
         .latency(Duration::from_millis(args.latency_ms))
         .catalog(catalog)
         .require_cookies(args.require_cookies)
+        .tls(args.tls)
         .app_version(args.app_version)
         .min_app_version(args.min_app_version)
         .template_secret(match args.template_secret {
@@ -145,11 +151,14 @@ fn run(args: Args) -> Result<(), jmcomic_emulator::Error> {
     if args.warm {
         emu.warm();
     }
-    let line = serde_json::json!({
+    let mut line = serde_json::json!({
         "api_domains": emu.api_domains(),
         "image_domains": emu.image_domains(),
         "domain_server_url": emu.domain_server_url(),
     });
+    if let Some(pem) = emu.certificate_pem() {
+        line["certificate_pem"] = pem.into();
+    }
     println!("{line}");
     wait_for_signal()?;
     drop(emu);

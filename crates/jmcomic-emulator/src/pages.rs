@@ -167,7 +167,7 @@ pub(crate) fn encode(key: &EncodeKey) -> Result<Bytes, String> {
     Ok(Bytes::from(bytes))
 }
 
-fn encode_lossy_webp(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
+pub(crate) fn encode_lossy_webp(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
     let (w, h) = (
         i32::try_from(width).map_err(|e| e.to_string())?,
         i32::try_from(height).map_err(|e| e.to_string())?,

@@ -372,7 +372,7 @@ fn album_json(shared: &Shared, album: &AlbumSpec, as_chapter: Option<&ChapterSpe
             album.page_count(),
         ),
     };
-    json!({
+    let mut value = json!({
         "id": id,
         "name": name,
         "author": album.authors,
@@ -391,7 +391,13 @@ fn album_json(shared: &Shared, album: &AlbumSpec, as_chapter: Option<&ChapterSpe
         "is_favorite": false,
         "total_photos": pages.to_string(),
         "addtime": album.addtime.to_string(),
-    })
+    });
+    if let Value::Object(fields) = &mut value {
+        for (key, v) in &album.json_overrides {
+            fields.insert(key.clone(), v.clone());
+        }
+    }
+    value
 }
 
 /// Chapter JSON (spec §6.2.5).
@@ -406,7 +412,7 @@ fn chapter_json(album: &AlbumSpec, ch: &ChapterSpec) -> Value {
         "series": series_json(album),
         "tags": album.tags.join(" "),
         "name": ch.title,
-        "images": ch.pages.iter().map(|p| p.file_name.as_str()).collect::<Vec<_>>(),
+        "images": ch.listed_names(),
         "series_id": series_id,
         "is_favorite": false,
         "liked": false,

@@ -26,6 +26,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use crate::emulator::{HostDown, RequestRecord, Shared};
 use crate::error::Error;
 use crate::fault::FaultKind;
+use crate::hostile;
 use crate::routes::{self, Reply};
 use crate::site::MYSQL_ERROR_BODY;
 
@@ -37,6 +38,8 @@ const STALL_LIMIT: Duration = Duration::from_secs(300);
 /// Pause between the half body and the abort of a truncated response, so the half is
 /// flushed to the client before the connection closes.
 const TRUNCATE_PAUSE: Duration = Duration::from_millis(30);
+/// How long a client may take to complete the TLS handshake.
+const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 
 /// Request headers copied into the request log.
 const RECORDED_HEADERS: [&str; 9] = [
@@ -253,10 +256,50 @@ async fn serve_connection(
     mut host_epoch: watch::Receiver<u64>,
 ) {
     let ctl = Arc::new(ConnCtl::default());
-    let io = TokioIo::new(ConnStream {
+    let stream = ConnStream {
         inner: stream,
         ctl: ctl.clone(),
-    });
+    };
+    let Some(acceptor) = shared.tls.clone() else {
+        serve_http(shared, host, conn_id, ctl, stream, host_epoch).await;
+        return;
+    };
+    // The TLS session sits on top of `ConnStream`, so faults that kill the connection still
+    // end it with a TCP reset, under the TLS session, as a dying server would.
+    let handshake = tokio::time::timeout(HANDSHAKE_LIMIT, acceptor.accept(stream));
+    let tls = tokio::select! {
+        accepted = handshake => match accepted {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => {
+                tracing::debug!(host, conn_id, error = %e, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(host, conn_id, "TLS handshake timed out");
+                return;
+            }
+        },
+        _ = host_epoch.changed() => {
+            ctl.reset.store(true, Ordering::SeqCst);
+            return;
+        }
+    };
+    serve_http(shared, host, conn_id, ctl, tls, host_epoch).await;
+}
+
+/// Serves HTTP/1.1 on one connection (plain or TLS) until it ends, is killed by a fault, or
+/// its host goes down.
+async fn serve_http<I>(
+    shared: Arc<Shared>,
+    host: usize,
+    conn_id: u64,
+    ctl: Arc<ConnCtl>,
+    stream: I,
+    mut host_epoch: watch::Receiver<u64>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(stream);
     let service_ctl = ctl.clone();
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let shared = shared.clone();
@@ -332,10 +375,16 @@ async fn handle(
     }
     let reply = match &fault {
         // These answers do not depend on the route.
-        Some(FaultKind::Status(_) | FaultKind::TooManyRequests { .. } | FaultKind::Mysql) => None,
+        Some(
+            FaultKind::Status(_)
+            | FaultKind::TooManyRequests { .. }
+            | FaultKind::Mysql
+            | FaultKind::HugeDimensions
+            | FaultKind::HugeBody { .. },
+        ) => None,
         _ => Some(routes::route(&shared, host, &parts).await),
     };
-    let (status, response) = deliver(reply, fault.as_ref());
+    let (status, response) = deliver(reply, fault.as_ref(), parts.uri.path());
     record.status = status;
     shared.record(record);
     response
@@ -387,9 +436,31 @@ fn error_page(code: u16) -> (StatusCode, String) {
     (status, body)
 }
 
+/// A body of exactly `total` bytes made of one shared 64 KiB block sent again and again, so
+/// a gigabyte costs the emulator no memory (the `HugeBody` fault). Hyper pulls the next
+/// block only once the previous one is written, so a slow reader slows the stream down.
+fn repeating(total: u64) -> Body {
+    let block = hostile::huge_body_block();
+    let blocks = futures::stream::unfold(total, move |left| {
+        let block = block.clone();
+        async move {
+            if left == 0 {
+                return None;
+            }
+            let n = left.min(block.len() as u64) as usize;
+            Some((
+                Ok::<_, io::Error>(Frame::data(block.slice(..n))),
+                left - n as u64,
+            ))
+        }
+    });
+    StreamBody::new(blocks).boxed_unsync()
+}
+
 /// Turns the route's reply into the response, applying an answer-changing fault. Returns the
-/// status for the request log.
-fn deliver(reply: Option<Reply>, fault: Option<&FaultKind>) -> (u16, Response<Body>) {
+/// status for the request log. `path` (without the query) picks the format of the hostile
+/// images.
+fn deliver(reply: Option<Reply>, fault: Option<&FaultKind>, path: &str) -> (u16, Response<Body>) {
     const HTML: &str = "text/html; charset=utf-8";
     let reply = reply.unwrap_or_else(|| Reply::text(200, ""));
     let route_status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
@@ -398,45 +469,56 @@ fn deliver(reply: Option<Reply>, fault: Option<&FaultKind>) -> (u16, Response<Bo
     let (status, body, length) = match fault {
         None | Some(FaultKind::Latency(_) | FaultKind::Reset) => {
             headers = reply.headers;
-            (route_status, full(reply.body.clone()), reply.body.len())
+            let len = reply.body.len() as u64;
+            (route_status, full(reply.body), len)
         }
         Some(FaultKind::Status(code)) => {
             let (status, page) = error_page(*code);
             content_type = HTML;
-            let len = page.len();
+            let len = page.len() as u64;
             (status, full(page), len)
         }
         Some(FaultKind::TooManyRequests { retry_after_secs }) => {
             let page = "<html><body><h1>429 Too Many Requests</h1></body></html>\n";
             headers.push((RETRY_AFTER, retry_after_secs.to_string()));
             content_type = HTML;
-            (StatusCode::TOO_MANY_REQUESTS, full(page), page.len())
+            (StatusCode::TOO_MANY_REQUESTS, full(page), page.len() as u64)
         }
         Some(FaultKind::Mysql) => {
             content_type = HTML;
             (
                 StatusCode::OK,
                 full(MYSQL_ERROR_BODY),
-                MYSQL_ERROR_BODY.len(),
+                MYSQL_ERROR_BODY.len() as u64,
             )
+        }
+        Some(FaultKind::HugeDimensions) => {
+            let (kind, bytes) = hostile::huge_dimensions_image(path);
+            content_type = kind;
+            let len = bytes.len() as u64;
+            (StatusCode::OK, full(bytes), len)
+        }
+        Some(FaultKind::HugeBody { bytes }) => {
+            content_type = hostile::content_type_for(path);
+            (StatusCode::OK, repeating(*bytes), *bytes)
         }
         Some(FaultKind::Empty200) => (StatusCode::OK, full(Bytes::new()), 0),
         Some(FaultKind::BadCiphertext) if reply.is_envelope => {
             let body = routes::bad_ciphertext_envelope();
-            let len = body.len();
+            let len = body.len() as u64;
             (StatusCode::OK, full(body), len)
         }
         Some(FaultKind::Garbage | FaultKind::BadCiphertext) => {
             // Same type and about the same size as the real answer; bad ciphertext on a
             // non-envelope route degrades to this too.
             let len = reply.body.len().max(64);
-            (StatusCode::OK, full(random_bytes(len)), len)
+            (StatusCode::OK, full(random_bytes(len)), len as u64)
         }
         Some(FaultKind::Truncated | FaultKind::Stall) => {
             let stall = matches!(fault, Some(FaultKind::Stall));
             let len = reply.body.len();
             let head = reply.body.slice(..len / 2);
-            (route_status, partial(head, stall), len)
+            (route_status, partial(head, stall), len as u64)
         }
     };
     let response = build(status, content_type, headers, body, length);
@@ -448,7 +530,7 @@ fn build(
     content_type: &str,
     headers: Vec<(HeaderName, String)>,
     body: Body,
-    length: usize,
+    length: u64,
 ) -> Response<Body> {
     let mut response = Response::new(body);
     *response.status_mut() = status;

@@ -2,6 +2,8 @@
 
 mod cdn;
 mod faults;
+mod hostile;
 mod hosts;
 mod protocol;
 mod support;
+mod tls;

@@ -54,6 +54,16 @@ pub fn client() -> reqwest::Client {
         .expect("client")
 }
 
+/// A client for an emulator serving HTTPS with its self-signed certificate.
+pub fn tls_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .tls_danger_accept_invalid_certs(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
 pub fn now_ts() -> String {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -73,9 +83,13 @@ pub struct Api {
 
 impl Api {
     pub fn new(base: &str) -> Self {
+        Self::with_client(base, client())
+    }
+
+    pub fn with_client(base: &str, client: reqwest::Client) -> Self {
         Self {
             base: base.to_owned(),
-            client: client(),
+            client,
             ts: now_ts(),
             version: VERSION.to_owned(),
             cookie: None,
