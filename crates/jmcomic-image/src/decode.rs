@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::format::{self, Format};
 use crate::image::RgbImage;
 use crate::webp;
+use crate::workspace::Workspace;
 
 /// Size limits for decoding, checked against the header *before* the pixel buffer is
 /// allocated: a 60-byte file claiming 100000×100000 pixels is an error, not a 30 GB allocation.
@@ -75,11 +76,17 @@ impl Limits {
 ///
 /// The header's dimensions are checked against `limits` before anything is allocated.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<RgbImage> {
+    decode_with(bytes, limits, &mut Workspace::new())
+}
+
+/// [`decode`] drawing its pixel buffer from a [`Workspace`] (give it back with
+/// [`Workspace::recycle`] when done with the image).
+pub fn decode_with(bytes: &[u8], limits: &Limits, ws: &mut Workspace) -> Result<RgbImage> {
     let format = format::sniff(bytes).ok_or(Error::UnknownFormat)?;
     match format {
-        Format::Webp => decode_webp(bytes, limits),
-        Format::Jpeg => decode_jpeg(bytes, limits),
-        Format::Png => decode_png(bytes, limits),
+        Format::Webp => decode_webp(bytes, limits, ws),
+        Format::Jpeg => decode_jpeg(bytes, limits, ws),
+        Format::Png => decode_png(bytes, limits, ws),
         Format::Gif => Err(Error::Unsupported {
             format,
             op: "decoding",
@@ -88,7 +95,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<RgbImage> {
 }
 
 /// The RGB buffer for a picture that passed the limits.
-fn rgb_buffer(format: Format, width: u32, height: u32) -> Result<Vec<u8>> {
+fn rgb_buffer(format: Format, width: u32, height: u32, ws: &mut Workspace) -> Result<Vec<u8>> {
     let len = RgbImage::byte_len(width, height).ok_or(Error::TooLarge {
         format,
         width,
@@ -97,10 +104,10 @@ fn rgb_buffer(format: Format, width: u32, height: u32) -> Result<Vec<u8>> {
         max_height: height,
         max_pixels: (usize::MAX / 3) as u64,
     })?;
-    Ok(vec![0; len])
+    Ok(ws.take(len))
 }
 
-fn decode_webp(bytes: &[u8], limits: &Limits) -> Result<RgbImage> {
+fn decode_webp(bytes: &[u8], limits: &Limits, ws: &mut Workspace) -> Result<RgbImage> {
     let features = match format::webp_features(bytes) {
         Ok(f) => f,
         Err(e) => {
@@ -120,8 +127,9 @@ fn decode_webp(bytes: &[u8], limits: &Limits) -> Result<RgbImage> {
             op: "decoding animated images",
         });
     }
-    let mut data = rgb_buffer(Format::Webp, width, height)?;
+    let mut data = rgb_buffer(Format::Webp, width, height, ws)?;
     if !webp::decode_rgb_into(bytes, &mut data, width as usize * 3) {
+        ws.give(data);
         // The headers were fine, so a failure here is bad or missing pixel data.
         return Err(Error::undecodable(
             Format::Webp,
@@ -131,14 +139,14 @@ fn decode_webp(bytes: &[u8], limits: &Limits) -> Result<RgbImage> {
     RgbImage::new(width, height, data)
 }
 
-fn decode_jpeg(bytes: &[u8], limits: &Limits) -> Result<RgbImage> {
+fn decode_jpeg(bytes: &[u8], limits: &Limits, ws: &mut Workspace) -> Result<RgbImage> {
     // Our own SOF parse first: header-only, so the limits hold before libjpeg-turbo runs.
     let (_, width, height) = crate::format::probe(bytes)?;
     limits.check(Format::Jpeg, width, height)?;
-    crate::jpeg::decode_rgb(bytes, width, height, limits)
+    crate::jpeg::decode_rgb(bytes, width, height, limits, ws)
 }
 
-fn decode_png(bytes: &[u8], limits: &Limits) -> Result<RgbImage> {
+fn decode_png(bytes: &[u8], limits: &Limits, ws: &mut Workspace) -> Result<RgbImage> {
     let undecodable = |e: png::DecodingError| match e {
         png::DecodingError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             Error::truncated(Format::Png, "data ends early")
@@ -179,8 +187,11 @@ fn decode_png(bytes: &[u8], limits: &Limits) -> Result<RgbImage> {
 
     if channels == 3 {
         // Already packed RGB: decode straight into the result.
-        let mut data = rgb_buffer(Format::Png, width, height)?;
-        reader.next_frame(&mut data).map_err(undecodable)?;
+        let mut data = rgb_buffer(Format::Png, width, height, ws)?;
+        if let Err(e) = reader.next_frame(&mut data) {
+            ws.give(data);
+            return Err(undecodable(e));
+        }
         return RgbImage::new(width, height, data);
     }
     // Decode the whole frame first (rows of interlaced files arrive pass by pass), then drop

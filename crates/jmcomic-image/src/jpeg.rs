@@ -72,6 +72,7 @@ pub(crate) fn decode_rgb(
     width: u32,
     height: u32,
     limits: &Limits,
+    ws: &mut crate::workspace::Workspace,
 ) -> Result<RgbImage> {
     let undecodable = |reason: String| Error::undecodable(Format::Jpeg, reason);
     let mut h = Handle::new().ok_or_else(|| undecodable("cannot initialise TurboJPEG".into()))?;
@@ -111,7 +112,7 @@ pub(crate) fn decode_rgb(
     let stride = width as usize * 3;
     let pitch = c_int::try_from(stride).map_err(|_| undecodable("row too wide".into()))?;
     let len = RgbImage::byte_len(width, height).ok_or_else(|| undecodable("too large".into()))?;
-    let mut data = vec![0u8; len];
+    let mut data = ws.take(len);
     // SAFETY: `data` holds `pitch * height` bytes for the `width x height` RGB output that the
     // header announced (checked just above), so TurboJPEG writes inside it.
     let rc = unsafe {
@@ -126,6 +127,7 @@ pub(crate) fn decode_rgb(
     };
     if rc != 0 {
         if !h.last_was_warning() {
+            ws.give(data);
             return Err(undecodable(h.last_error()));
         }
         // A warning means libjpeg-turbo decoded every row (TJPARAM_STOPONWARNING is off).

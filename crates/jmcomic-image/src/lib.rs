@@ -63,12 +63,14 @@ mod jpeg;
 mod page;
 mod strips;
 mod webp;
+mod workspace;
 
-pub use crate::decode::{Limits, decode};
+pub use crate::decode::{Limits, decode, decode_with};
 pub use crate::descramble::{descramble, descramble_into};
 pub use crate::encode::{EncodeSettings, PngCompression, WebpSettings, encode};
 pub use crate::error::{Error, Result};
 pub use crate::format::{Format, check_complete, probe, sniff};
 pub use crate::image::RgbImage;
-pub use crate::page::{PageJob, PageOutput, Verify, process_page};
+pub use crate::page::{PageJob, PageOutput, Verify, process_page, process_page_with};
 pub use crate::strips::strip_count;
+pub use crate::workspace::Workspace;

@@ -1,11 +1,13 @@
 //! The whole per-page CPU step: decide between writing the downloaded bytes unchanged and
 //! decode → descramble → encode.
 
-use crate::decode::{Limits, decode};
-use crate::descramble::descramble;
+use crate::decode::{Limits, decode_with};
+use crate::descramble::descramble_into;
 use crate::encode::{EncodeSettings, encode};
 use crate::error::{Error, Result};
 use crate::format::{Format, check_complete, sniff};
+use crate::image::RgbImage;
+use crate::workspace::Workspace;
 
 /// How thoroughly a page that is written without re-encoding is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -68,6 +70,12 @@ pub enum PageOutput {
 ///
 /// Errors with [`Error::is_corrupt_input`] mean the download is bad and worth fetching again.
 pub fn process_page(job: &PageJob<'_>) -> Result<PageOutput> {
+    process_page_with(job, &mut Workspace::new())
+}
+
+/// [`process_page`] reusing the buffers of a [`Workspace`]: what a worker thread that
+/// processes many pages should call.
+pub fn process_page_with(job: &PageJob<'_>, ws: &mut Workspace) -> Result<PageOutput> {
     let format = sniff(job.bytes).ok_or(Error::UnknownFormat)?;
     check_complete(job.bytes)?;
     if format == Format::Gif {
@@ -75,7 +83,8 @@ pub fn process_page(job: &PageJob<'_>) -> Result<PageOutput> {
     }
     if job.strips <= 1 && format == job.target {
         if job.verify == Verify::Full {
-            decode(job.bytes, job.limits)?;
+            let checked = decode_with(job.bytes, job.limits, ws)?;
+            ws.recycle(checked);
         }
         return Ok(PageOutput::Raw);
     }
@@ -86,13 +95,32 @@ pub fn process_page(job: &PageJob<'_>) -> Result<PageOutput> {
             op: "encoding",
         });
     }
-    let image = decode(job.bytes, job.limits)?;
+    let image = decode_with(job.bytes, job.limits, ws)?;
     let image = if job.strips <= 1 {
         image
     } else {
-        descramble(&image, job.strips)
+        let mut out = RgbImage {
+            width: image.width,
+            height: image.height,
+            data: ws.take(image.data.len()),
+        };
+        let done = descramble_into(
+            &image.data,
+            &mut out.data,
+            image.width,
+            image.height,
+            job.strips,
+        );
+        ws.recycle(image);
+        if let Err(e) = done {
+            ws.recycle(out);
+            return Err(e);
+        }
+        out
     };
-    let bytes = encode(&image, job.target, job.settings)?;
+    let encoded = encode(&image, job.target, job.settings);
+    ws.recycle(image);
+    let bytes = encoded?;
     Ok(PageOutput::Encoded {
         bytes,
         format: job.target,
@@ -102,6 +130,8 @@ pub fn process_page(job: &PageJob<'_>) -> Result<PageOutput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::decode;
+    use crate::descramble::descramble;
     use crate::image::RgbImage;
 
     fn job<'a>(

@@ -21,12 +21,13 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures::StreamExt;
 use jmcomic_client::Client;
-use jmcomic_image::{EncodeSettings, Format, Limits, PageJob, PageOutput, Verify};
+use jmcomic_image::{EncodeSettings, Format, Limits, PageJob, PageOutput, Verify, Workspace};
 use jmcomic_model::{Album, Chapter, Image, JmId, Kind, Target};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
+use crate::cpu::CpuPool;
 use crate::error::{Error, Result};
 use crate::events::{Event, NoReporter, Reporter};
 use crate::hooks::{Control, HookSet, Hooks};
@@ -119,7 +120,8 @@ impl DownloaderBuilder {
                 albums: Arc::new(Semaphore::new(t.album.max(1))),
                 albums_limit: t.album.max(1),
                 images: Arc::new(Semaphore::new(t.image.max(1))),
-                cpu: Arc::new(Semaphore::new(t.cpu.max(1))),
+                cpu: CpuPool::new(t.cpu.max(1))
+                    .map_err(|e| Error::Config(format!("cannot start CPU workers: {e}")))?,
                 chapters_per_album: t.photo.max(1),
                 pages_per_chapter: t.image.max(1),
                 page: PageSettings {
@@ -182,7 +184,7 @@ struct Inner {
     /// Pages in flight across the whole downloader.
     images: Arc<Semaphore>,
     /// CPU workers.
-    cpu: Arc<Semaphore>,
+    cpu: CpuPool,
     chapters_per_album: usize,
     pages_per_chapter: usize,
     page: PageSettings,
@@ -253,12 +255,18 @@ impl Downloader {
     pub async fn batch(&self, targets: impl IntoIterator<Item = Target>) -> BatchReport {
         let mut seen = std::collections::HashSet::new();
         let unique: Vec<Target> = targets.into_iter().filter(|t| seen.insert(*t)).collect();
-        let items = futures::stream::iter(unique)
-            .map(|t| async move { (t, self.target(t).await) })
-            .buffered(self.inner.albums_limit)
-            .collect()
-            .await;
-        BatchReport { items }
+        // Unordered, so one slow album never holds a slot another could use; the order is
+        // restored afterwards.
+        let mut items: Vec<(usize, (Target, Result<DownloadReport>))> =
+            futures::stream::iter(unique.into_iter().enumerate())
+                .map(|(i, t)| async move { (i, (t, self.target(t).await)) })
+                .buffer_unordered(self.inner.albums_limit)
+                .collect()
+                .await;
+        items.sort_by_key(|(i, _)| *i);
+        BatchReport {
+            items: items.into_iter().map(|(_, item)| item).collect(),
+        }
     }
 
     fn finish(&self, report: DownloadReport) -> Result<DownloadReport> {
@@ -341,11 +349,14 @@ impl Downloader {
             chapters: chapters.len(),
             dir: album_dir,
         });
-        report.chapters = futures::stream::iter(chapters)
-            .map(|c| self.run_chapter(album, c))
-            .buffered(self.inner.chapters_per_album)
-            .collect()
-            .await;
+        let mut chapters: Vec<(usize, ChapterReport)> =
+            futures::stream::iter(chapters.into_iter().enumerate())
+                .map(|(i, c)| async move { (i, self.run_chapter(album, c).await) })
+                .buffer_unordered(self.inner.chapters_per_album)
+                .collect()
+                .await;
+        chapters.sort_by_key(|(i, _)| *i);
+        report.chapters = chapters.into_iter().map(|(_, c)| c).collect();
         report.stopped |= self.inner.cancel.is_cancelled();
         self.inner.hooks.after_album(album, report);
         self.event(&Event::AlbumDone {
@@ -430,16 +441,20 @@ impl Downloader {
         let chapter_ref = &chapter;
         let dir_ref = &dir;
         let clashes = &clashes;
-        report.pages = futures::stream::iter(images)
+        // Unordered: a slow page must not keep finished ones from freeing their slots
+        // (ordered buffering would); the report is put back in page order.
+        let mut pages: Vec<PageRecord> = futures::stream::iter(images)
             .map(|image| async move {
                 match clashes.get(&image.index) {
                     Some(reason) => self.fail_page(album, chapter_ref, dir_ref, &image, reason),
                     None => self.run_page(album, chapter_ref, dir_ref, image).await,
                 }
             })
-            .buffered(self.inner.pages_per_chapter)
+            .buffer_unordered(self.inner.pages_per_chapter)
             .collect()
             .await;
+        pages.sort_by_key(|p| p.index);
+        report.pages = pages;
         let swept_dir = dir.clone();
         let _ = tokio::task::spawn_blocking(move || storage::sweep_temp_files(&swept_dir)).await;
         self.inner.hooks.after_chapter(album, &chapter, &report);
@@ -596,7 +611,7 @@ impl Downloader {
     /// truncated by another tool is downloaded again).
     async fn existing_is_complete(&self, path: &Path) -> bool {
         let p = path.to_owned();
-        let check = move || match std::fs::read(&p) {
+        let check = move |_: &mut Workspace| match std::fs::read(&p) {
             Ok(bytes) => jmcomic_image::check_complete(&bytes).is_ok(),
             Err(_) => false,
         };
@@ -613,7 +628,7 @@ impl Downloader {
     ) -> std::result::Result<PageOutcome, PageError> {
         let settings = self.inner.page.clone();
         let path = path.to_owned();
-        let work = move || -> std::result::Result<PageOutcome, PageError> {
+        let work = move |ws: &mut Workspace| -> std::result::Result<PageOutcome, PageError> {
             // Without a known target format (a page without a suffix), keep what was sent.
             let Some(target) = target.or_else(|| jmcomic_image::sniff(&bytes)) else {
                 return Err(PageError::Corrupt("not an image".to_owned()));
@@ -626,7 +641,7 @@ impl Downloader {
                 limits: &settings.limits,
                 verify: settings.verify,
             };
-            let output = jmcomic_image::process_page(&job).map_err(|e| {
+            let output = jmcomic_image::process_page_with(&job, ws).map_err(|e| {
                 if e.is_corrupt_input() {
                     PageError::Corrupt(e.to_string())
                 } else {
@@ -652,17 +667,17 @@ impl Downloader {
         }
     }
 
-    /// Runs blocking work on a CPU worker (never on the runtime's threads), bounded by
-    /// `download.threading.cpu`. `None` if the worker panicked or the pool is gone.
-    async fn on_cpu<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-        let _permit = self.inner.cpu.acquire().await.ok()?;
-        match tokio::task::spawn_blocking(f).await {
-            Ok(v) => Some(v),
-            Err(e) => {
-                debug!(error = %e, "CPU worker failed");
-                None
-            }
+    /// Runs codec work on a CPU worker (never on the runtime's threads). `None` if the work
+    /// panicked.
+    async fn on_cpu<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Workspace) -> T + Send + 'static,
+    ) -> Option<T> {
+        let result = self.inner.cpu.run(f).await;
+        if result.is_none() {
+            debug!("a CPU job failed");
         }
+        result
     }
 }
 

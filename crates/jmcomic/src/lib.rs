@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod cpu;
 pub mod dir_rule;
 mod download;
 mod error;

@@ -194,3 +194,48 @@ fn oversized_pages_are_refused_when_decoding_is_needed() {
         Err(Error::TooLarge { .. })
     ));
 }
+
+/// One workspace reused for page after page (what a worker thread does) gives exactly the
+/// outputs fresh buffers give: nothing of one page leaks into the next.
+#[test]
+fn workspace_reuse_gives_identical_outputs() {
+    use jmcomic_image::{
+        EncodeSettings, Format, Limits, PageJob, Verify, Workspace, encode, process_page,
+        process_page_with,
+    };
+    let settings = EncodeSettings::default();
+    let limits = Limits::default();
+    let mut ws = Workspace::new();
+    // Different sizes, formats and strip counts, big then small then big again.
+    let cases = [
+        (320, 480, Format::Webp, 10, Format::Webp),
+        (64, 70, Format::Png, 4, Format::Jpeg),
+        (321, 481, Format::Jpeg, 0, Format::Png),
+        (320, 480, Format::Png, 6, Format::Png),
+        (33, 17, Format::Webp, 2, Format::Webp),
+    ];
+    for (w, h, source, strips, target) in cases {
+        let page = crate::synth::page(w, h);
+        let bytes = encode(
+            &crate::synth::scramble(&page, strips.max(1)),
+            source,
+            &settings,
+        )
+        .unwrap();
+        let job = PageJob {
+            bytes: &bytes,
+            strips,
+            target,
+            settings: &settings,
+            limits: &limits,
+            verify: Verify::Full,
+        };
+        let fresh = process_page(&job).unwrap();
+        let reused = process_page_with(&job, &mut ws).unwrap();
+        assert_eq!(
+            fresh, reused,
+            "{w}x{h} {source:?} -> {target:?}, {strips} strips"
+        );
+    }
+    assert!(ws.kept_bytes() > 0, "buffers are kept for the next page");
+}
