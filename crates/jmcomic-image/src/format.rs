@@ -159,7 +159,13 @@ pub fn check_complete(bytes: &[u8]) -> Result<Format> {
                     format!("RIFF header announces {needed} bytes, got {}", bytes.len()),
                 ));
             }
-            webp_features(bytes)?;
+            if let Err(e) = webp_features(bytes) {
+                // libwebp refuses huge canvases as a "bitstream error"; say what it is.
+                if let Some((width, height)) = webp_vp8x_canvas(bytes) {
+                    crate::decode::Limits::default().check(Format::Webp, width, height)?;
+                }
+                return Err(e);
+            }
         }
         Format::Jpeg => jpeg_walk_to_eoi(bytes)?,
         Format::Png => png_walk_to_iend(bytes)?,

@@ -7,6 +7,7 @@
 
 mod dir_rule;
 mod faults;
+mod hostile;
 mod options;
 mod pipeline;
 mod support;

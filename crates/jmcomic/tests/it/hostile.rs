@@ -1,0 +1,145 @@
+//! Hostile server data: titles and names built to escape `base_dir` or break terminals,
+//! absurd counts, huge pages. Never a panic, never a path outside `base_dir`, every problem
+//! reported.
+
+use std::path::Component;
+
+use jmcomic::{JmId, PageOutcome, Target};
+use jmcomic_emulator::{Catalog, Emulator, FaultKind, FaultRule, HostileIds};
+
+use crate::support::{downloader, options};
+
+#[tokio::test]
+async fn hostile_titles_and_names_stay_inside_base_dir() {
+    let emu = Emulator::builder()
+        .catalog(Catalog::hostile())
+        .start()
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("lib");
+    let opts = options(
+        &emu,
+        &base,
+        "Bd / {Atitle} / {Pindex}-{Ptitle} / {Aauthor}",
+        "",
+    );
+    let dl = downloader(opts).check_exception(false).build().unwrap();
+    let targets: Vec<Target> = emu
+        .catalog()
+        .albums
+        .iter()
+        .map(|a| Target::album(JmId::new(a.id)))
+        .collect();
+    let batch = dl.batch(targets).await;
+    let mut pages = 0;
+    for report in batch.reports() {
+        for chapter in &report.chapters {
+            let dir = chapter.dir.as_ref().unwrap();
+            for page in &chapter.pages {
+                let rel = page.path.strip_prefix(&base).unwrap_or_else(|_| {
+                    panic!("{} escapes {}", page.path.display(), base.display())
+                });
+                for part in rel.components() {
+                    let Component::Normal(name) = part else {
+                        panic!("{}: component {part:?}", page.path.display())
+                    };
+                    let name = name.to_str().unwrap();
+                    assert!(name.len() <= jmcomic::naming::MAX_COMPONENT_BYTES, "{name}");
+                    assert!(!name.chars().any(char::is_control), "{name:?}");
+                    assert!(!name.ends_with('.') && !name.ends_with(' '), "{name:?}");
+                    let stem = name.split('.').next().unwrap().to_ascii_uppercase();
+                    assert!(!["CON", "NUL", "COM1"].contains(&stem.as_str()), "{name}");
+                }
+                assert!(page.path.starts_with(dir));
+                if matches!(page.outcome, PageOutcome::Written { .. }) {
+                    assert!(page.path.exists());
+                    pages += 1;
+                }
+            }
+        }
+    }
+    assert!(pages > 2_000, "{pages}");
+    // Only the listed-but-hostile page names failed, each reported (not dropped).
+    let failures = batch.failures();
+    assert_eq!(
+        failures.len(),
+        HostileIds::HOSTILE_IMAGE_NAMES.len(),
+        "{failures:?}"
+    );
+    for f in &failures {
+        assert!(
+            f.what
+                .starts_with(&format!("page {}/", HostileIds::HOSTILE_IMAGES)),
+            "{f:?}"
+        );
+        assert!(f.reason.contains("not a plain file name"), "{f:?}");
+    }
+    // Nothing anywhere outside base_dir: the temporary dir holds only `lib`.
+    let entries: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+    assert_eq!(entries.len(), 1);
+}
+
+#[tokio::test]
+async fn absurd_counts_and_many_pages() {
+    let emu = Emulator::builder()
+        .catalog(Catalog::hostile())
+        .start()
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dl = downloader(options(&emu, tmp.path(), "Bd_Aid", ""))
+        .build()
+        .unwrap();
+    let album = dl
+        .client()
+        .album(JmId::new(HostileIds::ABSURD_COUNTS))
+        .await
+        .unwrap();
+    assert_eq!(
+        album.page_count, None,
+        "999999999999 does not fit: unknown, not wrapped"
+    );
+    assert_eq!(album.comment_count, 0);
+    let report = dl
+        .album(JmId::new(HostileIds::ABSURD_COUNTS))
+        .await
+        .unwrap();
+    assert_eq!(report.pages_written(), 2);
+    let report = dl.album(JmId::new(HostileIds::MANY_PAGES)).await.unwrap();
+    assert_eq!(report.pages_written(), HostileIds::MANY_PAGES_COUNT);
+}
+
+#[tokio::test]
+async fn huge_images_are_refused_without_allocating() {
+    let emu = Emulator::start().unwrap();
+    // A header claiming 100000 x 100000 pixels (30 GB of RGB), and a 1 GB body.
+    emu.add_fault(FaultRule::new(
+        "/media/photos/438516/00001.webp",
+        FaultKind::HugeDimensions,
+    ));
+    emu.add_fault(FaultRule::new(
+        "/media/photos/438516/00002.webp",
+        FaultKind::HugeBody { bytes: 1 << 30 },
+    ));
+    let tmp = tempfile::tempdir().unwrap();
+    let report = downloader(options(&emu, tmp.path(), "Bd_Aid", ""))
+        .check_exception(false)
+        .build()
+        .unwrap()
+        .album(JmId::new(438_516))
+        .await
+        .unwrap();
+    let failures = report.failures();
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    let by_page = |name: &str| {
+        failures
+            .iter()
+            .find(|f| f.what.ends_with(name))
+            .map(|f| f.reason.clone())
+            .unwrap()
+    };
+    let dims = by_page("00001.webp");
+    assert!(dims.contains("100000"), "{dims}");
+    let body = by_page("00002.webp");
+    assert!(body.contains("larger than"), "{body}");
+    assert_eq!(report.pages_written(), 6);
+}
