@@ -64,7 +64,7 @@ fn exit_code(result: &Result<Outcome>) -> u8 {
         Ok(Outcome::Failures) => 1,
         Ok(Outcome::Interrupted) => 130,
         Err(e) => {
-            eprintln!("error: {}", chain(e));
+            eprintln!("error: {}", progress::printable(&chain(e)));
             let usage = e.downcast_ref::<UsageError>().is_some()
                 || e.downcast_ref::<jmcomic::Error>()
                     .is_some_and(jmcomic::Error::is_usage)
@@ -328,7 +328,11 @@ fn summary(
     if !failures.is_empty() {
         eprintln!("failed ({}):", failures.len());
         for f in &failures {
-            eprintln!("  {}: {}", f.what, f.reason);
+            eprintln!(
+                "  {}: {}",
+                progress::printable(&f.what),
+                progress::printable(&f.reason)
+            );
         }
     }
 }

@@ -121,11 +121,54 @@ impl Reporter for JsonLines {
     }
 }
 
+/// `s` cut to at most `max` characters (an ellipsis marks the cut), made safe for a terminal.
 pub fn truncate(s: &str, max: usize) -> String {
+    let s = printable(s);
     if s.chars().count() <= max {
-        return s.to_owned();
+        return s;
     }
     let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// `s` on one line, with every other control character (ESC, NUL, CR, ...) and
+/// bidirectional-override character replaced by U+FFFD. Titles and error text come from the
+/// server: printed raw, an escape sequence in a title could rewrite the user's terminal or
+/// hide what is shown.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            if c == '\n' || c == '\t' {
+                ' '
+            } else if c.is_control() || bidi {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_and_bidi_characters_are_replaced() {
+        assert_eq!(
+            printable("a\u{1b}[2Jb\0c\r\u{202E}d"),
+            "a\u{FFFD}[2Jb\u{FFFD}c\u{FFFD}\u{FFFD}d"
+        );
+        assert_eq!(printable("漫画 🎉 ok"), "漫画 🎉 ok");
+        assert_eq!(printable("two\nlines\tand tab"), "two lines and tab");
+    }
+
+    #[test]
+    fn truncation_counts_characters_and_marks_the_cut() {
+        assert_eq!(truncate("漫画漫画漫画", 4), "漫画漫…");
+        assert_eq!(truncate("short", 40), "short");
+        assert_eq!(truncate("\u{1b}]0;x\u{7}", 40), "\u{FFFD}]0;x\u{FFFD}");
+    }
 }
