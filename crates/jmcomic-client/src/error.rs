@@ -173,6 +173,13 @@ fn describe_transport(err: &reqwest::Error) -> String {
     let cause = innermost.to_string();
     if err.is_timeout() {
         "timed out (the server sent nothing for too long)".to_owned()
+    } else if err.is_connect() && cause.contains("certificate") {
+        // rustls says only "invalid peer certificate: UnknownIssuer"; say what it means and
+        // the way out, which must stay a deliberate choice.
+        format!(
+            "cannot connect: the server's TLS certificate is not trusted ({cause}); only for a \
+             mirror you trust, `client.verify_tls: false` turns the check off"
+        )
     } else if err.is_connect() {
         format!("cannot connect: {cause}")
     } else if err.is_body() || err.is_decode() {

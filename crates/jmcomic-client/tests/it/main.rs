@@ -4,3 +4,4 @@ mod catalog;
 mod faults;
 mod routes;
 mod support;
+mod tls;

@@ -143,3 +143,31 @@ async fn huge_images_are_refused_without_allocating() {
     assert!(body.contains("larger than"), "{body}");
     assert_eq!(report.pages_written(), 6);
 }
+
+#[tokio::test]
+async fn tls_is_verified_unless_the_option_file_turns_it_off() {
+    let emu = Emulator::builder().tls(true).start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+
+    // Default options: the emulator's self-signed certificate is refused, nothing is written.
+    let dl = downloader(options(&emu, tmp.path(), "Bd_Aid", ""))
+        .build()
+        .unwrap();
+    let e = dl.album(JmId::new(438_516)).await.unwrap_err();
+    assert!(e.to_string().contains("TLS certificate"), "{e}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+
+    // `client.verify_tls: false` (what a user of a self-signed mirror writes): all pages.
+    let yaml = format!(
+        "client:\n  verify_tls: false\n  domain: {}\n  image_domain: {}\n\
+         dir_rule:\n  base_dir: {}\n  rule: Bd_Aid\n",
+        serde_json::to_string(&emu.api_domains()).unwrap(),
+        serde_json::to_string(&emu.image_domains()).unwrap(),
+        serde_json::to_string(&tmp.path().display().to_string()).unwrap(),
+    );
+    let opts = jmcomic::Options::from_yaml_str(&yaml).unwrap();
+    let dl = downloader(opts).build().unwrap();
+    let report = dl.album(JmId::new(438_516)).await.unwrap();
+    assert!(report.is_complete());
+    assert_eq!(report.pages_written(), 8);
+}
