@@ -51,6 +51,9 @@ pub enum FaultKind {
         /// Length of the body.
         bytes: u64,
     },
+    /// The route's normal answer without its `Set-Cookie` headers: on `/setting`, a session
+    /// that never takes, so `/album` and `/chapter` keep answering with the placeholder.
+    NoCookies,
 }
 
 impl FaultKind {
@@ -76,6 +79,7 @@ impl fmt::Display for FaultKind {
             Self::BadCiphertext => f.write_str("bad-ciphertext"),
             Self::HugeDimensions => f.write_str("huge-dimensions"),
             Self::HugeBody { bytes } => write!(f, "huge-body={bytes}"),
+            Self::NoCookies => f.write_str("no-cookies"),
         }
     }
 }
@@ -124,7 +128,7 @@ impl fmt::Display for Times {
 /// `KIND[=ARG][@PREFIX][;host=N][;first=N | ;every=K | ;p=P[;seed=S]]`, where KIND is one of
 /// `latency=MS`, `status=CODE`, `reset`, `truncated`, `empty200`, `garbage`, `429=SECS`
 /// (alias `too-many-requests=SECS`), `stall`, `mysql`, `bad-ciphertext`, `huge-dimensions`,
-/// `huge-body=BYTES`. PREFIX defaults to `/` (everything) and ends at the first `;`.
+/// `huge-body=BYTES`, `no-cookies`. PREFIX defaults to `/` (everything) and ends at the first `;`.
 /// Examples:
 ///
 /// ```
@@ -240,6 +244,7 @@ impl FromStr for FaultRule {
             "huge-body" | "hugebody" => FaultKind::HugeBody {
                 bytes: number("BYTES")?,
             },
+            "no-cookies" | "nocookies" => FaultKind::NoCookies,
             other => return Err(fail(&format!("unknown fault kind {other:?}"))),
         };
         let mut rule = FaultRule::new(prefix, kind);

@@ -16,7 +16,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody, combinators::UnsyncBoxBody};
 use hyper::body::{Frame, Incoming};
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use hyper::header::{
+    CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, SET_COOKIE,
+};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -501,6 +503,12 @@ fn deliver(reply: Option<Reply>, fault: Option<&FaultKind>, path: &str) -> (u16,
         Some(FaultKind::HugeBody { bytes }) => {
             content_type = hostile::content_type_for(path);
             (StatusCode::OK, repeating(*bytes), *bytes)
+        }
+        Some(FaultKind::NoCookies) => {
+            headers = reply.headers;
+            headers.retain(|(name, _)| *name != SET_COOKIE);
+            let len = reply.body.len() as u64;
+            (route_status, full(reply.body), len)
         }
         Some(FaultKind::Empty200) => (StatusCode::OK, full(Bytes::new()), 0),
         Some(FaultKind::BadCiphertext) if reply.is_envelope => {

@@ -118,6 +118,35 @@ async fn placeholder_without_cookie_support_is_an_error() {
 }
 
 #[tokio::test]
+async fn placeholder_when_the_session_never_takes_is_an_error() {
+    let emu = Emulator::start().unwrap();
+    // /setting answers but its cookies never arrive: after one renewal the client gives up
+    // with an error naming both ids instead of returning the placeholder as the album.
+    emu.add_fault("no-cookies@/setting".parse().unwrap());
+    let c = client(&emu);
+    let e = c.album(JmId::new(421_925)).await.unwrap_err();
+    assert!(
+        matches!(e, jmcomic_client::Error::Placeholder { .. }),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(text.contains("421925") && text.contains("200000"), "{text}");
+    assert!(!e.is_transient());
+    let e = c.chapter(JmId::new(421_926)).await.unwrap_err();
+    assert!(
+        matches!(e, jmcomic_client::Error::Placeholder { .. }),
+        "{e:?}"
+    );
+    // One session at first use, one renewal per request: no loop.
+    let settings = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/setting")
+        .count();
+    assert!(settings <= 3, "{settings} /setting requests");
+}
+
+#[tokio::test]
 async fn stale_app_version_is_upgraded_from_setting() {
     let emu = Emulator::builder()
         .app_version("2.1.20")

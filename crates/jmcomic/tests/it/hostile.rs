@@ -171,3 +171,23 @@ async fn tls_is_verified_unless_the_option_file_turns_it_off() {
     assert!(report.is_complete());
     assert_eq!(report.pages_written(), 8);
 }
+
+#[tokio::test]
+async fn the_placeholder_album_is_never_saved_as_the_album_asked_for() {
+    let emu = Emulator::start().unwrap();
+    emu.add_fault("no-cookies@/setting".parse().unwrap());
+    let tmp = tempfile::tempdir().unwrap();
+    let dl = downloader(options(&emu, tmp.path(), "Bd / {Atitle}", ""))
+        .build()
+        .unwrap();
+    let e = dl.album(JmId::new(421_925)).await.unwrap_err();
+    assert!(e.to_string().contains("placeholder"), "{e}");
+    // Nothing written: no directory named after the placeholder album, no pages.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    assert!(
+        !emu.requests()
+            .iter()
+            .any(|r| r.path().starts_with("/media/photos/")),
+        "no page of the placeholder was fetched"
+    );
+}
