@@ -347,8 +347,9 @@ impl ClientBuilder {
         };
         if self.accept_invalid_certs {
             warn!("TLS certificate verification is OFF: any server can pretend to be the site");
-            http = http.tls_danger_accept_invalid_certs(true);
         }
+        http =
+            http.tls_backend_preconfigured(crate::tls::client_config(self.accept_invalid_certs)?);
         let http = http.build().map_err(|e| Error::Build(e.to_string()))?;
         let mut user_headers = HeaderMap::new();
         for (k, v) in &self.headers {

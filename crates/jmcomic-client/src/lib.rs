@@ -41,6 +41,7 @@ mod error;
 pub mod fuzzing;
 mod retry;
 pub mod site;
+mod tls;
 mod wire;
 
 pub use client::{Client, ClientBuilder, Proxy};

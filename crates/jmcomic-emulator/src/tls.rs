@@ -42,9 +42,8 @@ pub(crate) fn self_signed(advertised: IpAddr) -> Result<Tls> {
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         certified.signing_key.serialize_der(),
     ));
-    // An explicit provider: with both ring and aws-lc-rs in the dependency tree, rustls
-    // cannot pick a process default by itself.
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    // An explicit provider: installing a process default is the application's business.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| fail(&e))?

@@ -5,13 +5,9 @@ use jmcomic_model::JmId;
 
 use crate::support::{builder, fast_retry};
 
-fn tls_emulator() -> Emulator {
-    Emulator::builder().tls(true).start().unwrap()
-}
-
 #[tokio::test]
 async fn a_self_signed_certificate_is_refused_by_default() {
-    let emu = tls_emulator();
+    let emu = Emulator::builder().tls(true).start().unwrap();
     assert!(emu.api_domains()[0].starts_with("https://"));
     let c = builder(&emu).retry(fast_retry(0)).build().unwrap();
     let e = c.album(JmId::new(421_925)).await.unwrap_err();
@@ -24,7 +20,7 @@ async fn a_self_signed_certificate_is_refused_by_default() {
 
 #[tokio::test]
 async fn verification_can_be_turned_off_explicitly() {
-    let emu = tls_emulator();
+    let emu = Emulator::builder().tls(true).start().unwrap();
     let c = builder(&emu)
         .danger_accept_invalid_certs(true)
         .build()

@@ -66,7 +66,7 @@ async fn truncated_body_is_a_body_error() {
 async fn stall_times_out_on_read() {
     let emu = start_with(FaultRule::new(PAGE, FaultKind::Stall));
     let url = format!("{}{PAGE}", emu.image_domains()[0]);
-    let c = reqwest::Client::builder()
+    let c = crate::support::http()
         .no_proxy()
         .read_timeout(Duration::from_millis(400))
         .build()

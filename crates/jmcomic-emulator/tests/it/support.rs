@@ -46,8 +46,20 @@ pub fn decrypt_domain_file(body: &str) -> Result<String, String> {
     aes_decrypt("diosfjckwpqpdfjkvnqQjsik", text)
 }
 
-pub fn client() -> reqwest::Client {
+/// A reqwest builder. The workspace builds reqwest without a default crypto provider (the
+/// client crate hands it a finished rustls configuration), so these raw-HTTP tests install
+/// ring as the process default once.
+pub fn http() -> reqwest::ClientBuilder {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        // Err only when a provider is already installed, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
     reqwest::Client::builder()
+}
+
+pub fn client() -> reqwest::Client {
+    http()
         .no_proxy()
         .timeout(Duration::from_secs(30))
         .build()
@@ -56,7 +68,7 @@ pub fn client() -> reqwest::Client {
 
 /// A client for an emulator serving HTTPS with its self-signed certificate.
 pub fn tls_client() -> reqwest::Client {
-    reqwest::Client::builder()
+    http()
         .no_proxy()
         .tls_danger_accept_invalid_certs(true)
         .timeout(Duration::from_secs(30))

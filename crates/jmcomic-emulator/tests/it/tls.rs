@@ -58,7 +58,7 @@ async fn certificate_is_valid_for_loopback_names() {
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
     let cert = reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem");
     // Verified, not skipped: the certificate names 127.0.0.1 and localhost.
-    let client = reqwest::Client::builder()
+    let client = crate::support::http()
         .no_proxy()
         .tls_certs_only([cert])
         .build()
@@ -105,7 +105,7 @@ async fn faults_work_over_tls() {
     emu.remove_fault(id);
 
     emu.add_fault(FaultRule::new(PAGE, FaultKind::Stall));
-    let slow = reqwest::Client::builder()
+    let slow = crate::support::http()
         .no_proxy()
         .tls_danger_accept_invalid_certs(true)
         .read_timeout(Duration::from_millis(400))
