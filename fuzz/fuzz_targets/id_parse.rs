@@ -11,13 +11,21 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(id) = JmId::parse(text) {
         // The plain decimal form of an id is itself an id form.
-        assert_eq!(JmId::parse(&id.to_string()).ok(), Some(id), "input {text:?}");
+        assert_eq!(
+            JmId::parse(&id.to_string()).ok(),
+            Some(id),
+            "input {text:?}"
+        );
     }
     if let Ok(target) = Target::parse(text) {
         let canonical = match target.kind {
             Kind::Album => target.id.to_string(),
             Kind::Chapter => format!("p{}", target.id),
         };
-        assert_eq!(Target::parse(&canonical).ok(), Some(target), "input {text:?}");
+        assert_eq!(
+            Target::parse(&canonical).ok(),
+            Some(target),
+            "input {text:?}"
+        );
     }
 });

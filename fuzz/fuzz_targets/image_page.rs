@@ -75,15 +75,27 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(img) = &decoded {
         assert!(img.is_consistent());
-        assert!(img.width > 0 && img.height > 0, "{}x{}", img.width, img.height);
-        assert!(LIMITS.check(sniffed.expect("decoded"), img.width, img.height).is_ok());
+        assert!(
+            img.width > 0 && img.height > 0,
+            "{}x{}",
+            img.width,
+            img.height
+        );
+        assert!(
+            LIMITS
+                .check(sniffed.expect("decoded"), img.width, img.height)
+                .is_ok()
+        );
         match &probed {
             Ok((_, w, h)) => assert_eq!(
                 (*w, *h),
                 (img.width, img.height),
                 "probe and decode disagree on the size"
             ),
-            Err(e) => panic!("decode succeeds ({}x{}) but probe fails: {e}", img.width, img.height),
+            Err(e) => panic!(
+                "decode succeeds ({}x{}) but probe fails: {e}",
+                img.width, img.height
+            ),
         }
     }
 
@@ -102,13 +114,18 @@ fuzz_target!(|data: &[u8]| {
                 let f = sniffed.expect("raw output of unknown bytes");
                 assert!(f == Format::Gif || (strips <= 1 && f == target));
                 if f != Format::Gif {
-                    assert!(decoded.is_ok(), "raw output of undecodable bytes (Verify::Full)");
+                    assert!(
+                        decoded.is_ok(),
+                        "raw output of undecodable bytes (Verify::Full)"
+                    );
                 }
             }
             Ok(PageOutput::Encoded { bytes, format }) => {
                 assert_eq!(format, target);
                 assert_eq!(sniff(&bytes), Some(target));
-                let img = decoded.as_ref().expect("encoded output of undecodable bytes");
+                let img = decoded
+                    .as_ref()
+                    .expect("encoded output of undecodable bytes");
                 let again = decode(&bytes, &Limits::unlimited())
                     .unwrap_or_else(|e| panic!("encoded output does not decode: {e}"));
                 assert_eq!((again.width, again.height), (img.width, img.height));

@@ -33,7 +33,11 @@ fn check_name(name: &str, from: &str) {
         name.len()
     );
     let joined = Path::new(BASE).join(name);
-    assert_eq!(joined.parent(), Some(Path::new(BASE)), "{name:?} from {from:?}");
+    assert_eq!(
+        joined.parent(),
+        Some(Path::new(BASE)),
+        "{name:?} from {from:?}"
+    );
     let mut comps = Path::new(name).components();
     assert!(
         matches!(comps.next(), Some(Component::Normal(_))) && comps.next().is_none(),
