@@ -6,16 +6,19 @@
 //! process-wide default provider, so an application embedding this library keeps its own.
 //!
 //! Certificates are checked by the operating system's verifier (`rustls-platform-verifier`,
-//! what reqwest uses by default). Turning the check off keeps the handshake signature checks:
-//! only the certificate chain and name are no longer looked at.
+//! what reqwest uses by default). On a machine without CA certificates (a minimal container,
+//! where that verifier cannot even be built) the Mozilla roots compiled into this program
+//! are used instead, so the one static binary works anywhere. Turning the check off keeps the
+//! handshake signature checks: only the certificate chain and name are no longer looked at.
 
 use std::sync::Arc;
 
+use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
-use rustls_platform_verifier::BuilderVerifierExt;
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tracing::debug;
 
 use crate::error::{Error, Result};
 
@@ -26,17 +29,27 @@ pub(crate) fn client_config(accept_invalid_certs: bool) -> Result<ClientConfig> 
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(fail)?;
-    let mut config = if accept_invalid_certs {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-            .with_no_client_auth()
+    let verifier: Arc<dyn ServerCertVerifier> = if accept_invalid_certs {
+        Arc::new(AnyCertificate(provider))
     } else {
-        builder
-            .with_platform_verifier()
-            .map_err(fail)?
-            .with_no_client_auth()
+        match rustls_platform_verifier::Verifier::new(provider.clone()) {
+            Ok(v) => Arc::new(v),
+            Err(e) => {
+                debug!(reason = %e, "no usable system CA certificates; using the built-in Mozilla roots");
+                let mut roots = RootCertStore::empty();
+                roots.add_parsable_certificates(
+                    webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned(),
+                );
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                    .build()
+                    .map_err(|e| Error::Build(format!("TLS configuration: {e}")))?
+            }
+        }
     };
+    let mut config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
     // What reqwest offers itself when it builds the configuration (HTTP/2 is enabled).
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
