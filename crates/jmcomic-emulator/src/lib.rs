@@ -65,6 +65,10 @@
 //! let original = emu.original_page(438516, "00001.webp").expect("page");
 //! assert_eq!(emu.strip_count_used(438516, "00001.webp"), Some(6)); // spec §7.1 example
 //! assert_eq!(original.rgb.len(), (original.width * original.height * 3) as usize);
+//! // ... and what the CDN actually serves, decoded with the emulator's own codecs.
+//! let bytes = emu.served_bytes(438516, "00001.webp").expect("page");
+//! let served = jmcomic_emulator::decode_rgb(&bytes).expect("decodes");
+//! assert_eq!((served.width, served.height), (original.width, original.height));
 //!
 //! // Faults can change at runtime; hosts can go down and come back.
 //! let id = emu.add_fault("reset@/media/photos/438516/00002.webp;first=1".parse()?);
@@ -109,6 +113,7 @@
 
 mod catalog;
 mod crypto;
+mod decode;
 mod emulator;
 mod error;
 mod fault;
@@ -121,6 +126,7 @@ mod site;
 mod tls;
 
 pub use catalog::{AlbumSpec, Catalog, ChapterSpec, PageKind, PageSpec};
+pub use decode::{MAX_DECODE_PIXELS, claimed_size, decode_rgb};
 pub use emulator::{
     Emulator, EmulatorBuilder, HostDown, MissingStyle, RequestRecord, TemplateSecret,
 };

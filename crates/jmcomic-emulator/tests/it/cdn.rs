@@ -20,8 +20,8 @@ async fn fetch(base: &str, path: &str) -> (u16, String, Vec<u8>) {
 }
 
 fn decode_rgb(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
-    let img = image::load_from_memory(bytes).expect("decodable").to_rgb8();
-    (img.width(), img.height(), img.into_raw())
+    let img = jmcomic_emulator::decode_rgb(bytes).expect("decodable");
+    (img.width, img.height, img.rgb)
 }
 
 #[tokio::test]
