@@ -6,14 +6,16 @@
 //! observes.
 //!
 //! Limits (from `download.threading`): `album` albums of a batch at once, `photo` chapters
-//! of an album at once, `image` pages in flight for the whole downloader (downloading,
-//! waiting for a CPU worker, or being processed), `cpu` CPU workers. A page's bytes are held
+//! of an album at once, `image` pages of a chapter at once and `image × album` pages in
+//! flight for the whole downloader (downloading, waiting for a CPU worker, or being
+//! processed), `cpu` CPU workers. A page's bytes are held
 //! only while it is in flight, so memory is bounded by these limits, not by album size.
 //!
 //! Cancel safety: dropping a download future (or cancelling its token) stops new work;
 //! pages already handed to a CPU worker finish and are renamed into place complete; nothing
 //! is ever left under a final page name half-written (see [`crate::storage`]).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -112,6 +114,7 @@ impl DownloaderBuilder {
         let target_format = img.suffix_format();
         Ok(Downloader {
             inner: Arc::new(Inner {
+                claims: std::sync::Mutex::new(Claims::default()),
                 client,
                 hooks: self.hooks,
                 reporter: self.reporter,
@@ -119,7 +122,9 @@ impl DownloaderBuilder {
                 cancel: self.cancel,
                 albums: Arc::new(Semaphore::new(t.album.max(1))),
                 albums_limit: t.album.max(1),
-                images: Arc::new(Semaphore::new(t.image.max(1))),
+                images: Arc::new(Semaphore::new(
+                    t.image.max(1).saturating_mul(t.album.max(1)),
+                )),
                 cpu: CpuPool::new(t.cpu.max(1))
                     .map_err(|e| Error::Config(format!("cannot start CPU workers: {e}")))?,
                 chapters_per_album: t.photo.max(1),
@@ -172,6 +177,8 @@ impl std::fmt::Debug for Downloader {
 }
 
 struct Inner {
+    /// Page files and chapter directories this downloader writes (see [`Claims`]).
+    claims: std::sync::Mutex<Claims>,
     options: Options,
     client: Client,
     hooks: HookSet,
@@ -181,13 +188,74 @@ struct Inner {
     /// Albums (targets) downloading at once, across all calls on this downloader.
     albums: Arc<Semaphore>,
     albums_limit: usize,
-    /// Pages in flight across the whole downloader.
+    /// Pages in flight across the whole downloader (`image × album`): fetched, waiting for
+    /// a CPU worker or being processed. Bounds memory and the load on the CDN.
     images: Arc<Semaphore>,
     /// CPU workers.
     cpu: CpuPool,
     chapters_per_album: usize,
     pages_per_chapter: usize,
     page: PageSettings,
+}
+
+/// What this downloader writes, so that two pages of a run never share a file (a `dir_rule`
+/// without a chapter element, or titles that come out the same once made safe, would
+/// otherwise make one page silently overwrite, or be taken for, another) and a directory's
+/// leftover temporary files are swept only when no chapter still writes in it.
+///
+/// Kept for the downloader's life: about a hundred bytes per page.
+#[derive(Default)]
+struct Claims {
+    /// Final page path → the page that owns it (`page {chapter}/{file}`).
+    pages: HashMap<PathBuf, String>,
+    /// Chapter directory → chapters writing in it now.
+    dirs: HashMap<PathBuf, usize>,
+}
+
+/// The claiming order of an album's chapters: positions that have claimed (or given up),
+/// and the first position that has not, which every later chapter waits for.
+#[derive(Default)]
+struct Turns {
+    passed: std::sync::Mutex<std::collections::BTreeSet<usize>>,
+    next: tokio::sync::watch::Sender<usize>,
+}
+
+/// One chapter's place in [`Turns`]; passes when dropped, so a chapter that fails, is
+/// skipped or is cancelled before claiming never holds the later ones up.
+struct Turn<'a> {
+    position: usize,
+    turns: &'a Turns,
+}
+
+impl Turn<'_> {
+    /// Waits until every earlier chapter of the album has claimed or given up.
+    async fn wait(&self) {
+        let mut next = self.turns.next.subscribe();
+        // Err only if the sender is gone, which cannot happen while `self` borrows it.
+        let _ = next.wait_for(|&n| n >= self.position).await;
+    }
+
+    /// Marks this chapter's claim done.
+    fn pass(&mut self) {
+        let mut passed = self
+            .turns
+            .passed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if passed.insert(self.position) {
+            let mut next = *self.turns.next.borrow();
+            while passed.contains(&next) {
+                next += 1;
+            }
+            self.turns.next.send_replace(next);
+        }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.pass();
+    }
 }
 
 #[derive(Clone)]
@@ -349,9 +417,17 @@ impl Downloader {
             chapters: chapters.len(),
             dir: album_dir,
         });
+        // Chapters claim their files in album order whatever order their page lists
+        // arrive in, so with a rule that makes two chapters share files the same chapter
+        // owns them on every run (a resumed run must not take one chapter's pages for
+        // another's).
+        let turns = &Turns::default();
         let mut chapters: Vec<(usize, ChapterReport)> =
             futures::stream::iter(chapters.into_iter().enumerate())
-                .map(|(i, c)| async move { (i, self.run_chapter(album, c).await) })
+                .map(|(i, c)| {
+                    let turn = Turn { position: i, turns };
+                    async move { (i, self.run_chapter(album, c, turn).await) }
+                })
                 .buffer_unordered(self.inner.chapters_per_album)
                 .collect()
                 .await;
@@ -366,7 +442,12 @@ impl Downloader {
         Ok(())
     }
 
-    async fn run_chapter(&self, album: &Album, mut chapter: Chapter) -> ChapterReport {
+    async fn run_chapter(
+        &self,
+        album: &Album,
+        mut chapter: Chapter,
+        mut turn: Turn<'_>,
+    ) -> ChapterReport {
         let mut report = ChapterReport {
             id: chapter.id,
             name: chapter.name.clone(),
@@ -428,16 +509,13 @@ impl Downloader {
             pages: images.len(),
             dir: dir.clone(),
         });
-        // Two pages that come out with the same file name (possible only with names the
-        // site should never send) must not overwrite each other: the later one fails.
-        let mut taken = std::collections::HashSet::new();
-        let mut clashes = std::collections::HashMap::new();
-        for image in &images {
-            let (path, _) = self.page_path(&dir, image);
-            if !taken.insert(path) {
-                clashes.insert(image.index, "its file name is the same as another page's");
-            }
-        }
+        // Two pages of this run that come out with the same file (page names the site
+        // should never send, titles that are the same once made safe, a dir_rule without a
+        // chapter element) must not overwrite each other: the later one fails, saying why.
+        // The same page asked for twice (`123` and `p123` in one batch) is not a clash.
+        turn.wait().await;
+        let clashes = self.claim(&chapter, &dir, &images);
+        turn.pass();
         let chapter_ref = &chapter;
         let dir_ref = &dir;
         let clashes = &clashes;
@@ -455,8 +533,11 @@ impl Downloader {
             .await;
         pages.sort_by_key(|p| p.index);
         report.pages = pages;
-        let swept_dir = dir.clone();
-        let _ = tokio::task::spawn_blocking(move || storage::sweep_temp_files(&swept_dir)).await;
+        if self.release_dir(&dir) {
+            let swept_dir = dir.clone();
+            let _ =
+                tokio::task::spawn_blocking(move || storage::sweep_temp_files(&swept_dir)).await;
+        }
         self.inner.hooks.after_chapter(album, &chapter, &report);
         self.event(&Event::ChapterDone {
             album: album.id,
@@ -464,6 +545,58 @@ impl Downloader {
             complete: report.is_complete(),
         });
         report
+    }
+
+    /// Claims the chapter's directory and page files; returns the pages whose file another
+    /// page of this run already claimed, with the reason they fail.
+    fn claim(&self, chapter: &Chapter, dir: &Path, images: &[Image]) -> HashMap<u32, String> {
+        let mut clashes = HashMap::new();
+        let mut claims = self
+            .inner
+            .claims
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *claims.dirs.entry(dir.to_owned()).or_default() += 1;
+        for image in images {
+            let (path, _) = self.page_path(dir, image);
+            let me = format!("page {}/{}", chapter.id, image.file_name);
+            match claims.pages.get(&path) {
+                None => {
+                    claims.pages.insert(path, me);
+                }
+                Some(owner) if *owner == me => {}
+                Some(owner) => {
+                    let reason = format!(
+                        "it would be saved as {}, the file of {owner} in this run: the \
+                         dir_rule gives both the same name (a chapter element such as `Pindex` \
+                         or `Pid`, or `Aid`, tells them apart)",
+                        path.display()
+                    );
+                    clashes.insert(image.index, reason);
+                }
+            }
+        }
+        clashes
+    }
+
+    /// Releases a chapter's claim on its directory; true when no chapter of this run still
+    /// writes in it (its leftover temporary files can then be swept).
+    fn release_dir(&self, dir: &Path) -> bool {
+        let mut claims = self
+            .inner
+            .claims
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match claims.dirs.get_mut(dir) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                false
+            }
+            _ => {
+                claims.dirs.remove(dir);
+                true
+            }
+        }
     }
 
     /// The file a page is saved as (spec §3.4): the CDN file stem, made safe, with the

@@ -3,9 +3,10 @@
 //! A page is written to a temporary name in the same directory and renamed over the final
 //! name once every byte is written (spec W18: the Python package writes in place, so an
 //! interrupted run leaves truncated files that later runs take as done). Temporary names are
-//! hidden and end in [`TEMP_SUFFIX`], so nothing that lists pages counts them, and they are
-//! derived from the final name, so a crashed run's leftover is simply overwritten by the next
-//! attempt and swept when the chapter finishes.
+//! hidden and end in [`TEMP_SUFFIX`], so nothing that lists pages counts them; each write has
+//! its own (the final name, the process id and a counter), so two writers of the same page
+//! can never mix their bytes, and a crashed run's leftovers are swept when the chapter's
+//! directory is next finished with.
 //!
 //! Not covered: power loss. Files are not `fsync`ed (that would cost milliseconds per page);
 //! after a kernel crash a renamed file may come back empty, which the next run's
@@ -14,18 +15,21 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Suffix of temporary files.
 pub const TEMP_SUFFIX: &str = ".jmpart";
 
-/// The temporary name used while writing `path`: `.{file name}.jmpart` in the same
-/// directory (same file system, so the rename is atomic).
+/// A fresh temporary name for one write of `path`: `.{file name}.{pid}-{n}.jmpart` in the
+/// same directory (same file system, so the rename is atomic).
 pub fn temp_path_for(path: &Path) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}{TEMP_SUFFIX}"))
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    path.with_file_name(format!(".{name}.{}-{n}{TEMP_SUFFIX}", std::process::id()))
 }
 
 /// Whether a directory entry is one of our temporary files.
@@ -81,7 +85,10 @@ mod tests {
         let p = dir.path().join("00001.webp");
         write_atomic(&p, b"hello").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"hello");
-        assert!(!temp_path_for(&p).exists());
+        // No temporary file is left next to it.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        // Each write has its own temporary name: two writers of one page never share one.
+        assert_ne!(temp_path_for(&p), temp_path_for(&p));
         // A leftover temporary file from a killed run is swept and never looks like a page.
         fs::write(temp_path_for(&dir.path().join("00002.webp")), b"partial").unwrap();
         assert!(is_temp_file(&temp_path_for(&p)));

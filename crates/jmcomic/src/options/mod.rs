@@ -222,16 +222,16 @@ impl Default for ImageOptions {
 /// `download.threading`: how much runs at once. Every value is at least 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Threading {
-    /// `image`: images in flight for the whole run (default 40). The Python package counts
-    /// per chapter (2.7.10 default 20) and runs `photo` chapters of every album of a batch at
-    /// once, so its total is many times this; one bound for the whole run keeps a big batch
-    /// polite to the CDN and its memory flat. Old files' `batch_count` becomes this (§3.1).
+    /// `image`: images in flight per chapter (default 20, the 2.7.10 value, same meaning as
+    /// in the Python package). Unlike there, the whole run is also capped, at `image × album`
+    /// pages in flight, so a batch never puts more load on the CDN than the Python package's
+    /// defaults would (it starts every album of a batch at once) and memory stays bounded.
+    /// Old files' `batch_count` becomes this (§3.1).
     pub image: usize,
     /// `photo`: chapters of an album in parallel (default: number of CPUs).
     pub photo: usize,
     /// `album`: albums of a batch in parallel (default 8; the Python package starts every
-    /// album of a batch at once). Pages stay bounded by `image` whatever this is: more albums
-    /// at once only overlap their metadata requests with other albums' pages.
+    /// album of a batch at once).
     pub album: usize,
     /// `cpu`: workers for decoding, descrambling and encoding (default: number of CPUs).
     pub cpu: usize,
@@ -245,7 +245,7 @@ pub fn cpu_count() -> usize {
 impl Default for Threading {
     fn default() -> Self {
         Threading {
-            image: 40,
+            image: 20,
             photo: cpu_count(),
             album: 8,
             cpu: cpu_count(),

@@ -59,20 +59,44 @@ async fn hostile_titles_and_names_stay_inside_base_dir() {
         }
     }
     assert!(pages > 2_000, "{pages}");
-    // Only the listed-but-hostile page names failed, each reported (not dropped).
+    // Failures are exactly: the listed-but-hostile page names (each reported, not dropped),
+    // and pages of albums whose titles come out the same once made safe (`/`, `\`, `..`,
+    // empty ... all become `_`): with this rule they would share files, so the later ones
+    // fail saying so instead of overwriting (or being taken for) the earlier album's pages.
     let failures = batch.failures();
+    let (names, clashes): (Vec<_>, Vec<_>) = failures
+        .iter()
+        .partition(|f| f.reason.contains("not a plain file name"));
     assert_eq!(
-        failures.len(),
+        names.len(),
         HostileIds::HOSTILE_IMAGE_NAMES.len(),
         "{failures:?}"
     );
-    for f in &failures {
+    for f in &names {
         assert!(
             f.what
                 .starts_with(&format!("page {}/", HostileIds::HOSTILE_IMAGES)),
             "{f:?}"
         );
-        assert!(f.reason.contains("not a plain file name"), "{f:?}");
+    }
+    assert!(
+        !clashes.is_empty(),
+        "the hostile titles do collide under this rule"
+    );
+    for f in &clashes {
+        assert!(
+            f.reason.contains("the dir_rule gives both the same name"),
+            "{f:?}"
+        );
+    }
+    // No two pages of the run were written to one file.
+    let mut written = std::collections::HashSet::new();
+    for report in batch.reports() {
+        for page in report.chapters.iter().flat_map(|c| &c.pages) {
+            if matches!(page.outcome, PageOutcome::Written { .. }) {
+                assert!(written.insert(page.path.clone()), "{}", page.path.display());
+            }
+        }
     }
     // Nothing anywhere outside base_dir: the temporary dir holds only `lib`.
     let entries: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();

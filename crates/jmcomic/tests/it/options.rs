@@ -404,7 +404,7 @@ fn empty_documents_are_defaults() {
         defaults.dir_rule.base_dir(),
         std::env::current_dir().expect("cwd")
     );
-    assert_eq!(defaults.download.threading.image, 40);
+    assert_eq!(defaults.download.threading.image, 20);
     assert_eq!(defaults.download.threading.photo, cpu_count());
     assert_eq!(defaults.download.threading.album, 8);
     assert_eq!(defaults.client.impl_name, "api");
@@ -425,7 +425,7 @@ fn partial_sections_keep_other_defaults() {
     assert!(o.download.image.decode);
     assert!(o.download.cache);
     assert_eq!(o.download.threading.photo, 3);
-    assert_eq!(o.download.threading.image, 40);
+    assert_eq!(o.download.threading.image, 20);
     // Lists replace the default wholesale.
     let o = yaml("client:\n  domain: [a.example]\n");
     assert_eq!(
@@ -514,7 +514,7 @@ fn version_migrations() {
         "{msg}"
     );
     let o = yaml("version: 2.1\ndownload: {threading: {batch_count: 3}}\n");
-    assert_eq!(o.download.threading.image, 40);
+    assert_eq!(o.download.threading.image, 20);
     let o = yaml("version: 2.0\ndownload: {threading: {batch_count: 3}}\n");
     assert_eq!(o.download.threading.image, 3);
     let msg = yaml_err("version: two\n");

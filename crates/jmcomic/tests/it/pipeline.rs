@@ -453,3 +453,133 @@ fn blocking_and_async_give_the_same_result() {
     let err = jmcomic::blocking::download_album("abc", &opts_a).unwrap_err();
     assert!(err.is_usage() && err.to_string().contains("abc"), "{err}");
 }
+
+/// `threading.image` pages per chapter (the Python meaning) and `image × album` pages in
+/// flight overall. Every page request takes 300 ms, so requests arriving within 250 ms of
+/// each other were all in flight at once: their count is the concurrency actually used.
+#[tokio::test]
+async fn pages_in_flight_are_capped_per_chapter_and_overall() {
+    const LATENCY_MS: u64 = 300;
+    const WINDOW_MS: u128 = 250;
+    let emu = Emulator::builder()
+        .catalog(jmcomic_emulator::Catalog::bench(3, 8, 16, 16))
+        .fault(FaultRule::new(
+            "/media/photos/",
+            FaultKind::Latency(std::time::Duration::from_millis(LATENCY_MS)),
+        ))
+        .start()
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = options(
+        &emu,
+        tmp.path(),
+        "Bd_Aid",
+        "download:\n  image:\n    decode: false\n  threading:\n    image: 4\n    album: 2\n    photo: 1\n",
+    );
+    let dl = downloader(opts).build().unwrap();
+    let ids: Vec<u64> = emu.catalog().albums.iter().map(|a| a.id).collect();
+    assert_eq!(ids.len(), 3);
+    let batch = dl
+        .batch(ids.iter().map(|&id| Target::album(JmId::new(id))))
+        .await;
+    assert!(batch.failures().is_empty(), "{:?}", batch.failures());
+
+    let pages: Vec<(u128, String)> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path().starts_with("/media/photos/"))
+        .map(|r| {
+            let chapter = r.path().split('/').nth(3).unwrap_or_default().to_owned();
+            (r.elapsed.as_millis(), chapter)
+        })
+        .collect();
+    assert_eq!(pages.len(), 24);
+    let busiest = |same_chapter: bool| {
+        pages
+            .iter()
+            .map(|(t, c)| {
+                pages
+                    .iter()
+                    .filter(|(u, d)| *u >= *t && *u < *t + WINDOW_MS && (!same_chapter || d == c))
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    // Upper bounds hold whatever the machine's load; the bounds being reached shows the
+    // limits are what throttles (not, say, one page at a time).
+    assert_eq!(busiest(true), 4, "pages of one chapter at once: {pages:?}");
+    assert_eq!(busiest(false), 8, "pages in flight overall: {pages:?}");
+}
+
+/// A rule without a chapter element puts every chapter of a series in one directory, where
+/// their pages share names (`00001.webp` ...). The Python package overwrites one chapter's
+/// pages with the next's; here the first chapter's pages are written and every page that
+/// would land on one of them fails, naming both pages, also on a second run (where the
+/// files exist and look complete, and must not be taken for the later chapter's pages).
+#[tokio::test]
+async fn chapters_sharing_a_directory_never_overwrite_each_other() {
+    // The first chapter's page list arrives last, so arrival order is not album order.
+    let emu = Emulator::builder()
+        .fault(FaultRule::new(
+            "/chapter?id=220979",
+            FaultKind::Latency(std::time::Duration::from_millis(200)),
+        ))
+        .start()
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let album_id = 220_979;
+    let spec = emu.catalog().album(album_id).unwrap().clone();
+    assert!(spec.chapters.len() > 1);
+    for run in 0..2 {
+        let opts = options(&emu, tmp.path(), "Bd / {Aid}", "");
+        let dl = downloader(opts).build().unwrap();
+        let report = dl.album(JmId::new(album_id)).await.unwrap_err();
+        let jmcomic::Error::Partial(report) = report else {
+            panic!("expected a partial download");
+        };
+        let mut owners = std::collections::HashMap::new();
+        for chapter in &report.chapters {
+            for page in &chapter.pages {
+                match &page.outcome {
+                    PageOutcome::Written { .. } | PageOutcome::Reused => {
+                        let first = owners.insert(page.path.clone(), chapter.id);
+                        assert_eq!(first, None, "{} written twice", page.path.display());
+                        if run == 0 {
+                            assert!(matches!(page.outcome, PageOutcome::Written { .. }));
+                        }
+                    }
+                    PageOutcome::Failed { reason } => {
+                        assert!(
+                            reason.contains("the dir_rule gives both the same name"),
+                            "{reason}"
+                        );
+                    }
+                    PageOutcome::Skipped => panic!("nothing is skipped"),
+                }
+            }
+        }
+        // Each file belongs to the first chapter, in album order, that lists its name (the
+        // same on both runs), and holds that chapter's page (check_page panics when the
+        // pixels are another page's).
+        for (path, chapter) in &owners {
+            let file = path.file_name().unwrap().to_str().unwrap();
+            let first = spec
+                .chapters
+                .iter()
+                .find(|c| c.pages.iter().any(|p| p.file_name == file))
+                .unwrap();
+            assert_eq!(chapter.get(), first.id, "{file}");
+            check_page(&emu, chapter.get(), file, path);
+        }
+        let total: usize = spec.chapters.iter().map(|c| c.pages.len()).sum();
+        let names: std::collections::HashSet<&str> = spec
+            .chapters
+            .iter()
+            .flat_map(|c| c.pages.iter().map(|p| p.file_name.as_str()))
+            .collect();
+        assert_eq!(owners.len(), names.len(), "one file per page name");
+        assert_eq!(report.failures().len(), total - names.len());
+        assert!(total > names.len(), "the chapters do share page names");
+    }
+}
