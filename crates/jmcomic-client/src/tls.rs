@@ -24,11 +24,11 @@ use crate::error::{Error, Result};
 
 /// The client configuration: certificates verified unless `accept_invalid_certs`.
 pub(crate) fn client_config(accept_invalid_certs: bool) -> Result<ClientConfig> {
-    let fail = |e: rustls::Error| Error::Build(format!("TLS configuration: {e}"));
+    let fail = |e: &dyn std::fmt::Display| Error::Build(format!("TLS configuration: {e}"));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(fail)?;
+        .map_err(|e| fail(&e))?;
     let verifier: Arc<dyn ServerCertVerifier> = if accept_invalid_certs {
         Arc::new(AnyCertificate(provider))
     } else {
@@ -42,7 +42,7 @@ pub(crate) fn client_config(accept_invalid_certs: bool) -> Result<ClientConfig> 
                 );
                 WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
                     .build()
-                    .map_err(|e| Error::Build(format!("TLS configuration: {e}")))?
+                    .map_err(|e| fail(&e))?
             }
         }
     };

@@ -51,8 +51,9 @@ fn sniff(bytes: &[u8]) -> Result<Container, String> {
 pub fn claimed_size(bytes: &[u8]) -> Result<(u32, u32), String> {
     match sniff(bytes)? {
         Container::Webp => {
-            // image-webp validates the canvas against the frame before reporting it, so
-            // a VP8X claim is read here directly (24-bit little-endian, minus one).
+            // image-webp refuses a huge canvas at the header ("Image too large") without
+            // saying its size, so a VP8X claim is read here directly (24-bit little-endian,
+            // minus one).
             if bytes.get(12..16) == Some(b"VP8X") && bytes.len() >= 30 {
                 let le24 = |at: usize| {
                     u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], 0]) + 1

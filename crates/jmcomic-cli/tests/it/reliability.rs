@@ -206,32 +206,25 @@ fn no_system_ca_certificates_still_downloads_and_still_verifies() {
     let tmp = tempfile::tempdir().unwrap();
     let empty = tmp.path().join("no-certs");
     std::fs::create_dir(&empty).unwrap();
-    let no_certs = |cmd: &mut std::process::Command| {
-        cmd.env("SSL_CERT_FILE", empty.join("none.pem"))
-            .env("SSL_CERT_DIR", &empty);
+    // One download of a single-chapter album, with no CA certificates to be found.
+    let download = |emu: &Emulator, base: &std::path::Path| {
+        let opt = option_file(emu, tmp.path(), base);
+        run(bin()
+            .env("SSL_CERT_FILE", empty.join("none.pem"))
+            .env("SSL_CERT_DIR", &empty)
+            .args(["--no-progress", "--option"])
+            .arg(&opt)
+            .arg("438516"))
     };
 
     let emu = Emulator::start().unwrap();
     let base = tmp.path().join("lib");
-    let opt = option_file(&emu, tmp.path(), &base);
-    let mut cmd = bin();
-    no_certs(&mut cmd);
-    let out = run(cmd
-        .args(["--no-progress", "--option"])
-        .arg(&opt)
-        .arg("438516"));
+    let out = download(&emu, &base);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(pages_on_disk(&emu, &base).len(), 8);
 
     let emu = Emulator::builder().tls(true).start().unwrap();
-    let base = tmp.path().join("tls");
-    let opt = option_file(&emu, tmp.path(), &base);
-    let mut cmd = bin();
-    no_certs(&mut cmd);
-    let out = run(cmd
-        .args(["--no-progress", "--option"])
-        .arg(&opt)
-        .arg("438516"));
+    let out = download(&emu, &tmp.path().join("tls"));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("TLS certificate is not trusted"),
