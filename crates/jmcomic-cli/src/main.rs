@@ -214,7 +214,7 @@ pub fn run_download(
     })?;
     bars.finish();
     if let Some(path) = report_path {
-        std::fs::write(path, batch_json(&batch))
+        std::fs::write(path, batch.to_json())
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
     let ok = batch.all_succeeded();
@@ -245,24 +245,6 @@ fn warn_unsupported(options: &Options) {
             "client.postman.meta_data.impersonate is accepted but has no effect: this build talks to the site with rustls, not a browser's TLS fingerprint"
         );
     }
-}
-
-fn batch_json(batch: &BatchReport) -> String {
-    let items: Vec<serde_json::Value> = batch
-        .items
-        .iter()
-        .map(|(target, r)| match r {
-            Ok(report) => serde_json::from_str(&report.to_json())
-                .unwrap_or_else(|_| serde_json::json!({ "target": target })),
-            Err(e) => serde_json::json!({ "target": target, "error": e.to_string() }),
-        })
-        .collect();
-    serde_json::to_string_pretty(&serde_json::json!({
-        "complete": batch.all_succeeded(),
-        "items": items,
-        "failures": batch.failures(),
-    }))
-    .unwrap_or_default()
 }
 
 fn summary(

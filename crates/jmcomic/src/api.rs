@@ -123,15 +123,16 @@ pub mod blocking {
     /// Runs a future to completion on a fresh runtime.
     pub fn run<F: std::future::Future>(f: F) -> Result<F::Output> {
         if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(super::Error::Config(
-                "the blocking API was called inside an async runtime; call the async functions instead".to_owned(),
-            ));
+            return Err(super::Error::BlockingInRuntime);
         }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("jmcomic")
             .build()
-            .map_err(|e| super::Error::Config(format!("cannot start a runtime: {e}")))?;
+            .map_err(|source| super::Error::Runtime {
+                what: "a runtime",
+                source: std::sync::Arc::new(source),
+            })?;
         Ok(rt.block_on(f))
     }
 }

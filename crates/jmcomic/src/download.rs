@@ -32,6 +32,7 @@ use tracing::{debug, warn};
 use crate::cpu::CpuPool;
 use crate::error::{Error, Result};
 use crate::events::{Event, NoReporter, Reporter};
+use crate::failure::{Cause, Stop};
 use crate::hooks::{Control, HookSet, Hooks};
 use crate::naming::{sanitize_component, sanitize_file_stem};
 use crate::options::Options;
@@ -125,8 +126,10 @@ impl DownloaderBuilder {
                 images: Arc::new(Semaphore::new(
                     t.image.max(1).saturating_mul(t.album.max(1)),
                 )),
-                cpu: CpuPool::new(t.cpu.max(1))
-                    .map_err(|e| Error::Config(format!("cannot start CPU workers: {e}")))?,
+                cpu: CpuPool::new(t.cpu.max(1)).map_err(|source| Error::Runtime {
+                    what: "CPU workers",
+                    source: Arc::new(source),
+                })?,
                 chapters_per_album: t.photo.max(1),
                 pages_per_chapter: t.image.max(1),
                 page: PageSettings {
@@ -145,11 +148,9 @@ impl DownloaderBuilder {
 
 /// Creates `dir` if needed and checks a file can be written in it.
 fn check_writable(dir: &Path) -> Result<()> {
-    let fail = |e: std::io::Error| {
-        Error::Config(format!(
-            "dir_rule.base_dir `{}` cannot be used: {e}",
-            dir.display()
-        ))
+    let fail = |source: std::io::Error| Error::BaseDir {
+        path: dir.to_owned(),
+        source: Arc::new(source),
     };
     std::fs::create_dir_all(dir).map_err(fail)?;
     let probe = dir.join(format!(
@@ -383,7 +384,7 @@ impl Downloader {
         if let Err(e) = &result {
             self.event(&Event::TargetFailed {
                 target,
-                reason: e.to_string(),
+                reason: e.clone(),
             });
         }
         result
@@ -448,17 +449,9 @@ impl Downloader {
         mut chapter: Chapter,
         mut turn: Turn<'_>,
     ) -> ChapterReport {
-        let mut report = ChapterReport {
-            id: chapter.id,
-            name: chapter.name.clone(),
-            index: chapter.album_index(),
-            dir: None,
-            skipped: false,
-            scramble_source: None,
-            pages: Vec::new(),
-            error: None,
-        };
-        let fail = |mut report: ChapterReport, reason: String| {
+        let mut report =
+            ChapterReport::new(chapter.id, chapter.name.clone(), chapter.album_index());
+        let fail = |mut report: ChapterReport, reason: Cause| {
             self.event(&Event::ChapterFailed {
                 album: album.id,
                 id: report.id,
@@ -468,23 +461,23 @@ impl Downloader {
             report
         };
         if self.inner.cancel.is_cancelled() {
-            return fail(report, "not started: the download was stopped".to_owned());
+            return fail(report, Cause::Stopped(Stop::NotStarted));
         }
         if chapter.pages.is_none() || chapter.scramble_id.is_none() {
             let completed = tokio::select! {
                 r = self.inner.client.complete_chapter(&mut chapter) => r,
                 () = self.inner.cancel.cancelled() => {
-                    return fail(report, "not started: the download was stopped".to_owned());
+                    return fail(report, Cause::Stopped(Stop::NotStarted));
                 }
             };
             if let Err(e) = completed {
-                return fail(report, e.to_string());
+                return fail(report, e.into());
             }
         }
         report.scramble_source = chapter.scramble_id.map(|s| s.source);
         let dir = match self.inner.options.dir_rule.chapter_dir(album, &chapter) {
             Ok(d) => d,
-            Err(e) => return fail(report, e.to_string()),
+            Err(e) => return fail(report, e.into()),
         };
         report.dir = Some(dir.clone());
         match self.inner.hooks.before_chapter(album, &chapter) {
@@ -495,11 +488,11 @@ impl Downloader {
             }
             Control::Stop => {
                 self.inner.cancel.cancel();
-                return fail(report, "stopped by a hook".to_owned());
+                return fail(report, Cause::Stopped(Stop::ByHook));
             }
         }
         if let Err(e) = tokio::fs::create_dir_all(&dir).await {
-            return fail(report, format!("cannot create {}: {e}", dir.display()));
+            return fail(report, Cause::io("create", &dir, e));
         }
         let images = chapter.images();
         self.event(&Event::ChapterStarted {
@@ -524,7 +517,9 @@ impl Downloader {
         let mut pages: Vec<PageRecord> = futures::stream::iter(images)
             .map(|image| async move {
                 match clashes.get(&image.index) {
-                    Some(reason) => self.fail_page(album, chapter_ref, dir_ref, &image, reason),
+                    Some(reason) => {
+                        self.fail_page(album, chapter_ref, dir_ref, &image, reason.clone())
+                    }
                     None => self.run_page(album, chapter_ref, dir_ref, image).await,
                 }
             })
@@ -549,7 +544,7 @@ impl Downloader {
 
     /// Claims the chapter's directory and page files; returns the pages whose file another
     /// page of this run already claimed, with the reason they fail.
-    fn claim(&self, chapter: &Chapter, dir: &Path, images: &[Image]) -> HashMap<u32, String> {
+    fn claim(&self, chapter: &Chapter, dir: &Path, images: &[Image]) -> HashMap<u32, Cause> {
         let mut clashes = HashMap::new();
         let mut claims = self
             .inner
@@ -566,12 +561,10 @@ impl Downloader {
                 }
                 Some(owner) if *owner == me => {}
                 Some(owner) => {
-                    let reason = format!(
-                        "it would be saved as {}, the file of {owner} in this run: the \
-                         dir_rule gives both the same name (a chapter element such as `Pindex` \
-                         or `Pid`, or `Aid`, tells them apart)",
-                        path.display()
-                    );
+                    let reason = Cause::NameClash {
+                        path: path.clone(),
+                        owner: owner.clone(),
+                    };
                     clashes.insert(image.index, reason);
                 }
             }
@@ -633,7 +626,7 @@ impl Downloader {
             Control::Stop => {
                 self.inner.cancel.cancel();
                 PageOutcome::Failed {
-                    reason: "stopped by a hook".to_owned(),
+                    reason: Cause::Stopped(Stop::ByHook),
                 }
             }
             Control::Continue => self.fetch_page(chapter, &image, &path, target).await,
@@ -648,12 +641,10 @@ impl Downloader {
         chapter: &Chapter,
         dir: &Path,
         image: &Image,
-        reason: &str,
+        reason: Cause,
     ) -> PageRecord {
         let (path, _) = self.page_path(dir, image);
-        let outcome = PageOutcome::Failed {
-            reason: reason.to_owned(),
-        };
+        let outcome = PageOutcome::Failed { reason };
         self.finish_page(album, chapter, image, path, outcome)
     }
 
@@ -692,7 +683,7 @@ impl Downloader {
         target: Option<Format>,
     ) -> PageOutcome {
         let cancelled = || PageOutcome::Failed {
-            reason: "not downloaded: the download was stopped".to_owned(),
+            reason: Cause::Stopped(Stop::NotDownloaded),
         };
         if self.inner.cancel.is_cancelled() {
             return cancelled();
@@ -710,7 +701,7 @@ impl Downloader {
             }
             _ => 0,
         };
-        let mut last_error = String::new();
+        let mut last_error = Cause::Worker;
         for attempt in 0..=CORRUPT_PAGE_REFETCHES {
             let fetched = tokio::select! {
                 r = self.inner.client.image_bytes_checked(image, |b| {
@@ -720,11 +711,7 @@ impl Downloader {
             };
             let bytes = match fetched {
                 Ok(b) => b,
-                Err(e) => {
-                    return PageOutcome::Failed {
-                        reason: e.to_string(),
-                    };
-                }
+                Err(e) => return PageOutcome::Failed { reason: e.into() },
             };
             match self.process_and_write(bytes, strips, target, path).await {
                 Ok(outcome) => return outcome,
@@ -764,7 +751,9 @@ impl Downloader {
         let work = move |ws: &mut Workspace| -> std::result::Result<PageOutcome, PageError> {
             // Without a known target format (a page without a suffix), keep what was sent.
             let Some(target) = target.or_else(|| jmcomic_image::sniff(&bytes)) else {
-                return Err(PageError::Corrupt("not an image".to_owned()));
+                return Err(PageError::Corrupt(
+                    jmcomic_image::Error::UnknownFormat.into(),
+                ));
             };
             let job = PageJob {
                 bytes: &bytes,
@@ -776,9 +765,9 @@ impl Downloader {
             };
             let output = jmcomic_image::process_page_with(&job, ws).map_err(|e| {
                 if e.is_corrupt_input() {
-                    PageError::Corrupt(e.to_string())
+                    PageError::Corrupt(e.into())
                 } else {
-                    PageError::Other(e.to_string())
+                    PageError::Other(e.into())
                 }
             })?;
             let (data, reencoded): (&[u8], bool) = match &output {
@@ -787,7 +776,7 @@ impl Downloader {
                 _ => (&bytes, false),
             };
             storage::write_atomic(&path, data)
-                .map_err(|e| PageError::Other(format!("cannot write {}: {e}", path.display())))?;
+                .map_err(|e| PageError::Other(Cause::io("write", &path, e)))?;
             Ok(PageOutcome::Written {
                 downloaded: bytes.len() as u64,
                 written: data.len() as u64,
@@ -796,7 +785,7 @@ impl Downloader {
         };
         match self.on_cpu(work).await {
             Some(r) => r,
-            None => Err(PageError::Other("a CPU worker failed".to_owned())),
+            None => Err(PageError::Other(Cause::Worker)),
         }
     }
 
@@ -816,7 +805,7 @@ impl Downloader {
 
 enum PageError {
     /// The bytes are not a valid image: fetching again may help.
-    Corrupt(String),
+    Corrupt(Cause),
     /// Anything else (disk full, unsupported conversion).
-    Other(String),
+    Other(Cause),
 }

@@ -1,26 +1,54 @@
 //! The library's error type.
 
+use std::sync::Arc;
+
 use crate::report::DownloadReport;
 
 /// Errors of a download.
-#[derive(Debug, thiserror::Error)]
+///
+/// Cheap to clone (errors that cannot be cloned are shared), so the same error can be
+/// returned to the caller and carried by an [`Event`](crate::Event).
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The option file or text is invalid.
     #[error(transparent)]
-    Options(#[from] crate::options::OptionError),
+    Options(Arc<crate::options::OptionError>),
     /// The directory rule cannot be applied.
     #[error(transparent)]
     DirRule(#[from] crate::dir_rule::DirRuleError),
     /// Talking to the site failed.
     #[error(transparent)]
-    Client(#[from] jmcomic_client::Error),
+    Client(Arc<jmcomic_client::Error>),
     /// Text that is not an id.
     #[error(transparent)]
     Id(#[from] jmcomic_model::Error),
     /// A setting that cannot work.
     #[error("{0}")]
     Config(String),
+    /// `dir_rule.base_dir` cannot be created or written to.
+    #[error("dir_rule.base_dir `{}` cannot be used: {source}", path.display())]
+    BaseDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// The process could not start threads or an async runtime.
+    #[error("cannot start {what}: {source}")]
+    Runtime {
+        /// What could not be started.
+        what: &'static str,
+        /// The operating system's error.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// The blocking API was called from inside an async runtime.
+    #[error(
+        "the blocking API was called inside an async runtime; call the async functions instead"
+    )]
+    BlockingInRuntime,
     /// Some pages or chapters failed (only with `check_exception`, the Python package's
     /// `PartialDownloadFailedException`); the report says which.
     #[error("{} of the download failed: {}", describe_failed(.0), first_failures(.0))]
@@ -33,11 +61,18 @@ pub enum Error {
 fn describe_failed(report: &DownloadReport) -> String {
     let pages = report.pages_failed();
     let chapters = report.chapters.iter().filter(|c| c.error.is_some()).count();
-    match (chapters, pages) {
-        (0, p) => format!("{p} page(s)"),
-        (c, 0) => format!("{c} chapter(s)"),
-        (c, p) => format!("{c} chapter(s) and {p} page(s)"),
+    let stages = report.stage_failures.len();
+    let mut parts = Vec::new();
+    if chapters > 0 {
+        parts.push(format!("{chapters} chapter(s)"));
     }
+    if pages > 0 || (chapters == 0 && stages == 0) {
+        parts.push(format!("{pages} page(s)"));
+    }
+    if stages > 0 {
+        parts.push(format!("{stages} export step(s)"));
+    }
+    parts.join(" and ")
 }
 
 fn first_failures(report: &DownloadReport) -> String {
@@ -54,6 +89,18 @@ fn first_failures(report: &DownloadReport) -> String {
         parts.push("stopped early".to_owned());
     }
     parts.join("; ")
+}
+
+impl From<crate::options::OptionError> for Error {
+    fn from(e: crate::options::OptionError) -> Self {
+        Error::Options(Arc::new(e))
+    }
+}
+
+impl From<jmcomic_client::Error> for Error {
+    fn from(e: jmcomic_client::Error) -> Self {
+        Error::Client(Arc::new(e))
+    }
 }
 
 impl Error {
@@ -75,7 +122,11 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            Error::Options(_) | Error::DirRule(_) | Error::Id(_) | Error::Config(_)
+            Error::Options(_)
+                | Error::DirRule(_)
+                | Error::Id(_)
+                | Error::Config(_)
+                | Error::BaseDir { .. }
         )
     }
 }

@@ -5,13 +5,18 @@
 use std::path::PathBuf;
 
 use jmcomic_model::{JmId, Target};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
-use crate::report::PageOutcome;
+use crate::failure::Cause;
+use crate::report::{Output, PageOutcome};
 
 /// One thing that happened during a download.
+///
+/// Serialised (the CLI's `--json` lines) with an `event` field naming the variant in
+/// snake case (`page_done`, `stage_done`…).
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// A target (album or chapter) started.
     TargetStarted {
@@ -72,7 +77,38 @@ pub enum Event {
         /// Chapter id.
         id: JmId,
         /// Why.
-        reason: String,
+        reason: Cause,
+    },
+    /// An after-chapter or after-album stage (an export, a plugin) started.
+    StageStarted {
+        /// Album id.
+        album: JmId,
+        /// The chapter it runs for; `None` for the whole album.
+        chapter: Option<JmId>,
+        /// The stage (`export_pdf`, `plugin zip`…).
+        stage: String,
+    },
+    /// A stage finished, with the files it made.
+    StageDone {
+        /// Album id.
+        album: JmId,
+        /// The chapter it ran for; `None` for the whole album.
+        chapter: Option<JmId>,
+        /// The stage.
+        stage: String,
+        /// Files it made (or kept from an earlier run).
+        outputs: Vec<Output>,
+    },
+    /// A stage failed (the pages it would have used are still on disk).
+    StageFailed {
+        /// Album id.
+        album: JmId,
+        /// The chapter it ran for; `None` for the whole album.
+        chapter: Option<JmId>,
+        /// The stage.
+        stage: String,
+        /// Why.
+        reason: Cause,
     },
     /// An album finished.
     AlbumDone {
@@ -86,8 +122,13 @@ pub enum Event {
         /// What was asked for.
         target: Target,
         /// Why.
-        reason: String,
+        #[serde(serialize_with = "as_text")]
+        reason: crate::Error,
     },
+}
+
+fn as_text<S: Serializer>(e: &crate::Error, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(e)
 }
 
 /// Receives [`Event`]s. Must be cheap and must not block: it runs on the download's tasks.

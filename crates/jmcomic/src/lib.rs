@@ -24,6 +24,7 @@ pub mod dir_rule;
 mod download;
 mod error;
 mod events;
+mod failure;
 mod hooks;
 pub mod naming;
 pub mod options;
@@ -34,9 +35,13 @@ pub use api::{IntoId, blocking, download_album, download_batch, download_chapter
 pub use download::{Downloader, DownloaderBuilder};
 pub use error::{Error, Result};
 pub use events::{Event, NoReporter, Reporter};
+pub use failure::{Cause, Stop};
 pub use hooks::{Control, FilterHooks, HookSet, Hooks};
 pub use options::Options;
-pub use report::{BatchReport, ChapterReport, DownloadReport, Failure, PageOutcome, PageRecord};
+pub use report::{
+    BatchReport, ChapterReport, DownloadReport, Failure, Output, PageOutcome, PageRecord,
+    StageFailure,
+};
 
 /// The site client (re-export of `jmcomic-client`).
 pub use jmcomic_client as client;

@@ -4,11 +4,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use jmcomic_model::{JmId, ScrambleSource, Target};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+use crate::failure::Cause;
 
 /// What happened to one page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PageOutcome {
     /// Downloaded and written.
     Written {
@@ -27,12 +30,13 @@ pub enum PageOutcome {
     /// Could not be downloaded; nothing was written under its name.
     Failed {
         /// Why.
-        reason: String,
+        reason: Cause,
     },
 }
 
 /// One page of the report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct PageRecord {
     /// 1-based position in the chapter.
     pub index: u32,
@@ -47,6 +51,7 @@ pub struct PageRecord {
 
 /// One chapter of the report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ChapterReport {
     /// Chapter id.
     pub id: JmId,
@@ -63,10 +68,32 @@ pub struct ChapterReport {
     /// Every page, in order.
     pub pages: Vec<PageRecord>,
     /// Why the chapter itself failed (its page list could not be fetched), if it did.
-    pub error: Option<String>,
+    pub error: Option<Cause>,
 }
 
 impl ChapterReport {
+    pub(crate) fn new(id: JmId, name: String, index: u32) -> Self {
+        ChapterReport {
+            id,
+            name,
+            index,
+            dir: None,
+            skipped: false,
+            scramble_source: None,
+            pages: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Paths of the chapter's pages on disk (written or reused), in page order.
+    pub fn page_paths(&self) -> Vec<PathBuf> {
+        self.pages
+            .iter()
+            .filter(|p| p.outcome.is_on_disk())
+            .map(|p| p.path.clone())
+            .collect()
+    }
+
     /// Whether every page is on disk (written or reused) and the chapter did not fail.
     pub fn is_complete(&self) -> bool {
         self.error.is_none()
@@ -83,18 +110,127 @@ impl ChapterReport {
     }
 }
 
+impl PageOutcome {
+    /// Whether the page is on disk after this run (written or reused).
+    pub fn is_on_disk(&self) -> bool {
+        matches!(self, PageOutcome::Written { .. } | PageOutcome::Reused)
+    }
+
+    /// Why the page failed, if it did.
+    pub fn failure(&self) -> Option<&Cause> {
+        match self {
+            PageOutcome::Failed { reason } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// A file an after-chapter or after-album stage produced: an export (PDF, ZIP, CBZ, long
+/// image), a metadata file, a cover (the Python manifest's `export_filepath_dict`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Output {
+    /// The stage that made it (`export_pdf`, `plugin zip`…).
+    pub stage: String,
+    /// The chapter it was made for; `None` for a whole album.
+    pub chapter: Option<JmId>,
+    /// The file.
+    pub path: PathBuf,
+    /// Its kind, as a lower-case suffix without the dot (`pdf`, `zip`, `cbz`, `png`, `opf`).
+    pub kind: String,
+    /// Pages it holds (0 for files that hold none).
+    pub pages: usize,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// True when an export made by an earlier run from the same pages was kept as it was.
+    pub reused: bool,
+}
+
+impl Output {
+    /// A produced file.
+    pub fn new(
+        stage: impl Into<String>,
+        chapter: Option<JmId>,
+        path: PathBuf,
+        kind: impl Into<String>,
+    ) -> Self {
+        Output {
+            stage: stage.into(),
+            chapter,
+            path,
+            kind: kind.into(),
+            pages: 0,
+            bytes: 0,
+            reused: false,
+        }
+    }
+
+    /// The description of an export written (or kept) by `jmcomic-export`.
+    pub fn from_export(
+        stage: impl Into<String>,
+        chapter: Option<JmId>,
+        e: &jmcomic_export::Exported,
+    ) -> Self {
+        let kind = e.path.extension().map_or_else(
+            || e.kind.suffix().to_owned(),
+            |x| x.to_string_lossy().to_lowercase(),
+        );
+        Output {
+            stage: stage.into(),
+            chapter,
+            path: e.path.clone(),
+            kind,
+            pages: e.pages,
+            bytes: e.bytes,
+            reused: e.reused,
+        }
+    }
+}
+
+/// An after-chapter or after-album stage that failed (the download itself is unaffected).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct StageFailure {
+    /// The stage (`export_pdf`, `plugin zip`…).
+    pub stage: String,
+    /// The chapter it ran for; `None` for a whole album.
+    pub chapter: Option<JmId>,
+    /// Why it failed.
+    pub reason: Cause,
+}
+
 /// A failure, described for people and bots.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Failure {
-    /// What failed: `album 123`, `chapter 456`, `page 456/00001.webp`.
+    /// What failed: `album 123`, `chapter 456`, `page 456/00001.webp`,
+    /// `export_pdf of album 123`.
     pub what: String,
-    /// Why.
+    /// Why, as a sentence.
     pub reason: String,
+    /// The kind of failure (see [`Cause::kind`]); `target` for a target that failed as a
+    /// whole.
+    pub kind: &'static str,
+}
+
+impl Failure {
+    fn of(what: String, cause: &Cause) -> Self {
+        Failure {
+            what,
+            reason: cause.to_string(),
+            kind: cause.kind(),
+        }
+    }
 }
 
 /// The report of one album or chapter download (the Python package's `DownloadResult` and
 /// `DownloadManifest`, spec §1.6).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+///
+/// Serialised (to JSON for `--report` and bots) with its totals: `complete`,
+/// `pages_written`, `pages_reused`, `pages_failed`, `bytes_downloaded`, `bytes_written`
+/// and `failures`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DownloadReport {
     /// What was asked for.
     pub target: Target,
@@ -110,16 +246,57 @@ pub struct DownloadReport {
     pub stopped: bool,
     /// Chapters, in album order.
     pub chapters: Vec<ChapterReport>,
+    /// Files made by after-chapter and after-album stages (exports), in the order they
+    /// finished.
+    pub outputs: Vec<Output>,
+    /// Stages that failed.
+    pub stage_failures: Vec<StageFailure>,
     /// How long the whole call took.
-    #[serde(with = "duration_secs")]
     pub duration: Duration,
 }
 
-mod duration_secs {
-    use std::time::Duration;
-
-    pub(super) fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
+impl Serialize for DownloadReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            target: &'a Target,
+            album_id: &'a Option<JmId>,
+            album_name: &'a Option<String>,
+            album_dir: &'a Option<PathBuf>,
+            skipped: bool,
+            stopped: bool,
+            chapters: &'a [ChapterReport],
+            outputs: &'a [Output],
+            stage_failures: &'a [StageFailure],
+            duration: f64,
+            complete: bool,
+            pages_written: usize,
+            pages_reused: usize,
+            pages_failed: usize,
+            bytes_downloaded: u64,
+            bytes_written: u64,
+            failures: Vec<Failure>,
+        }
+        Fields {
+            target: &self.target,
+            album_id: &self.album_id,
+            album_name: &self.album_name,
+            album_dir: &self.album_dir,
+            skipped: self.skipped,
+            stopped: self.stopped,
+            chapters: &self.chapters,
+            outputs: &self.outputs,
+            stage_failures: &self.stage_failures,
+            duration: self.duration.as_secs_f64(),
+            complete: self.is_complete(),
+            pages_written: self.pages_written(),
+            pages_reused: self.pages_reused(),
+            pages_failed: self.pages_failed(),
+            bytes_downloaded: self.bytes_downloaded(),
+            bytes_written: self.bytes_written(),
+            failures: self.failures(),
+        }
+        .serialize(s)
     }
 }
 
@@ -133,36 +310,45 @@ impl DownloadReport {
             skipped: false,
             stopped: false,
             chapters: Vec::new(),
+            outputs: Vec::new(),
+            stage_failures: Vec::new(),
             duration: Duration::ZERO,
         }
     }
 
-    /// Every failure: chapters that could not be fetched and pages that could not be
-    /// downloaded.
+    /// Every failure: chapters that could not be fetched, pages that could not be
+    /// downloaded, and after-chapter/after-album stages (exports) that failed.
     pub fn failures(&self) -> Vec<Failure> {
         let mut out = Vec::new();
         for c in &self.chapters {
             if let Some(e) = &c.error {
-                out.push(Failure {
-                    what: format!("chapter {}", c.id),
-                    reason: e.clone(),
-                });
+                out.push(Failure::of(format!("chapter {}", c.id), e));
             }
             for p in &c.pages {
                 if let PageOutcome::Failed { reason } = &p.outcome {
-                    out.push(Failure {
-                        what: format!("page {}/{}", c.id, p.file_name),
-                        reason: reason.clone(),
-                    });
+                    out.push(Failure::of(
+                        format!("page {}/{}", c.id, p.file_name),
+                        reason,
+                    ));
                 }
             }
+        }
+        for f in &self.stage_failures {
+            let of = match (f.chapter, self.album_id) {
+                (Some(c), _) => format!("chapter {c}"),
+                (None, Some(a)) => format!("album {a}"),
+                (None, None) => self.target.to_string(),
+            };
+            out.push(Failure::of(format!("{} of {of}", f.stage), &f.reason));
         }
         out
     }
 
-    /// Whether nothing failed and nothing was stopped early.
+    /// Whether nothing failed (pages, chapters, stages) and nothing was stopped early.
     pub fn is_complete(&self) -> bool {
-        !self.stopped && self.chapters.iter().all(ChapterReport::is_complete)
+        !self.stopped
+            && self.stage_failures.is_empty()
+            && self.chapters.iter().all(ChapterReport::is_complete)
     }
 
     /// Paths of every page on disk (written or reused), in chapter then page order (the
@@ -170,9 +356,18 @@ impl DownloadReport {
     pub fn page_paths(&self) -> Vec<PathBuf> {
         self.chapters
             .iter()
-            .flat_map(|c| c.pages.iter())
-            .filter(|p| matches!(p.outcome, PageOutcome::Written { .. } | PageOutcome::Reused))
-            .map(|p| p.path.clone())
+            .flat_map(ChapterReport::page_paths)
+            .collect()
+    }
+
+    /// Files of one kind made by stages (exports), e.g. `"pdf"` or `".PDF"` (the Python
+    /// manifest's `get_export_filepath_list`).
+    pub fn export_paths(&self, kind: &str) -> Vec<PathBuf> {
+        let kind = kind.trim_start_matches('.').to_ascii_lowercase();
+        self.outputs
+            .iter()
+            .filter(|o| o.kind == kind)
+            .map(|o| o.path.clone())
             .collect()
     }
 
@@ -228,34 +423,16 @@ impl DownloadReport {
 
     /// The report as pretty JSON, with totals.
     pub fn to_json(&self) -> String {
-        #[derive(Serialize)]
-        struct WithTotals<'a> {
-            #[serde(flatten)]
-            report: &'a DownloadReport,
-            complete: bool,
-            pages_written: usize,
-            pages_reused: usize,
-            pages_failed: usize,
-            bytes_downloaded: u64,
-            bytes_written: u64,
-            failures: Vec<Failure>,
-        }
-        let v = WithTotals {
-            report: self,
-            complete: self.is_complete(),
-            pages_written: self.pages_written(),
-            pages_reused: self.pages_reused(),
-            pages_failed: self.pages_failed(),
-            bytes_downloaded: self.bytes_downloaded(),
-            bytes_written: self.bytes_written(),
-            failures: self.failures(),
-        };
-        serde_json::to_string_pretty(&v).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
 }
 
 /// The result of a batch: one entry per distinct target, in first-seen order.
+///
+/// Serialised as `{"complete": bool, "items": [...], "failures": [...]}`, each item being
+/// a [`DownloadReport`] or `{"target": ..., "error": "..."}`.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct BatchReport {
     /// Every target with its report or its error, in order.
     pub items: Vec<(Target, Result<DownloadReport, crate::Error>)>,
@@ -290,9 +467,48 @@ impl BatchReport {
                 Err(e) => out.push(Failure {
                     what: t.to_string(),
                     reason: e.to_string(),
+                    kind: "target",
                 }),
             }
         }
         out
+    }
+
+    /// The batch as pretty JSON (what `--report` writes).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}
+
+impl Serialize for BatchReport {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Item<'a> {
+            Report(&'a DownloadReport),
+            Error { target: &'a Target, error: String },
+        }
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            complete: bool,
+            items: Vec<Item<'a>>,
+            failures: Vec<Failure>,
+        }
+        Fields {
+            complete: self.all_succeeded(),
+            items: self
+                .items
+                .iter()
+                .map(|(target, r)| match r {
+                    Ok(report) => Item::Report(report),
+                    Err(e) => Item::Error {
+                        target,
+                        error: e.to_string(),
+                    },
+                })
+                .collect(),
+            failures: self.failures(),
+        }
+        .serialize(s)
     }
 }

@@ -14,30 +14,11 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
-/// Suffix of temporary files.
-pub const TEMP_SUFFIX: &str = ".jmpart";
-
-/// A fresh temporary name for one write of `path`: `.{file name}.{pid}-{n}.jmpart` in the
-/// same directory (same file system, so the rename is atomic).
-pub fn temp_path_for(path: &Path) -> PathBuf {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(".{name}.{}-{n}{TEMP_SUFFIX}", std::process::id()))
-}
-
-/// Whether a directory entry is one of our temporary files.
-pub fn is_temp_file(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with('.') && n.ends_with(TEMP_SUFFIX))
-}
+/// Temporary names are shared with the exporters (`jmcomic-export`), so one sweep removes
+/// what a crashed page write or export left behind.
+pub use jmcomic_export::{TEMP_SUFFIX, is_temp_file, temp_path_for};
 
 /// Writes `bytes` to `path` atomically: temporary file, then rename. On any error the
 /// temporary file is removed and `path` is untouched.

@@ -73,6 +73,7 @@ pub enum LogMode {
 
 /// Everything an option file configures.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Options {
     /// `log`.
     pub log: LogMode,
@@ -90,6 +91,7 @@ pub struct Options {
 
 /// `download`.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct DownloadOptions {
     /// `download.cache`: skip images whose file already exists (default true).
     pub cache: bool,
@@ -101,6 +103,7 @@ pub struct DownloadOptions {
 
 /// `download.image`.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ImageOptions {
     /// `decode`: undo the site's scrambling (default true).
     pub decode: bool,
@@ -221,6 +224,7 @@ impl Default for ImageOptions {
 
 /// `download.threading`: how much runs at once. Every value is at least 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Threading {
     /// `image`: images in flight per chapter (default 20, the 2.7.10 value, same meaning as
     /// in the Python package). Unlike there, the whole run is also capped, at `image × album`
@@ -255,6 +259,7 @@ impl Default for Threading {
 
 /// `client`.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ClientOptions {
     /// `impl`: `api` (default) or `html`. Only the API client exists yet; `html` is kept
     /// so the caller can say so.
@@ -339,6 +344,7 @@ impl DomainSetting {
 
 /// `client.postman`.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Postman {
     /// `type` (default `curl_cffi`): accepted, informational.
     pub kind: String,
@@ -357,6 +363,7 @@ impl Default for Postman {
 
 /// `client.postman.meta_data`: what the Python package passes to every request.
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MetaData {
     /// `impersonate` (default `chrome`): accepted; this HTTP stack does not impersonate
     /// browsers.
@@ -446,6 +453,7 @@ impl ProxySetting {
 
 /// `plugins`.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PluginOptions {
     /// `valid`: plugin argument checking, `ignore` | `log` (default) | `raise`.
     pub valid: String,
@@ -467,6 +475,7 @@ impl Default for PluginOptions {
 
 /// One entry of a plugin group (spec §3.7).
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PluginEntry {
     /// `plugin`: the plugin's key.
     pub plugin: String,
