@@ -36,7 +36,10 @@ use crate::failure::{Cause, Stop};
 use crate::hooks::{Control, HookSet, Hooks};
 use crate::naming::{sanitize_component, sanitize_file_stem};
 use crate::options::Options;
-use crate::report::{BatchReport, ChapterReport, DownloadReport, PageOutcome, PageRecord};
+use crate::report::{
+    BatchReport, ChapterReport, DownloadReport, Output, PageOutcome, PageRecord, StageFailure,
+};
+use crate::stage::{AlbumDone, ChapterDone, Stage, StageContext, StageResult, StageSet};
 use crate::storage;
 
 /// How many times a page whose bytes turn out undecodable is fetched again before it is
@@ -50,6 +53,7 @@ pub struct DownloaderBuilder {
     options: Options,
     client: Option<Client>,
     hooks: HookSet,
+    stages: StageSet,
     reporter: Arc<dyn Reporter>,
     check_exception: bool,
     cancel: CancellationToken,
@@ -71,6 +75,19 @@ impl DownloaderBuilder {
     /// Adds every hook of a set.
     pub fn hooks(mut self, hooks: &HookSet) -> Self {
         self.hooks.extend(hooks);
+        self
+    }
+
+    /// Adds an after-chapter / after-album stage (an export, a metadata file…); stages run
+    /// in the order they are added. See [`crate::stage`].
+    pub fn stage(mut self, stage: impl Stage + 'static) -> Self {
+        self.stages.push(Arc::new(stage));
+        self
+    }
+
+    /// Adds a shared stage (so one value can be kept to inspect it afterwards).
+    pub fn shared_stage(mut self, stage: Arc<dyn Stage>) -> Self {
+        self.stages.push(stage);
         self
     }
 
@@ -118,6 +135,8 @@ impl DownloaderBuilder {
                 claims: std::sync::Mutex::new(Claims::default()),
                 client,
                 hooks: self.hooks,
+                stages: self.stages,
+                stage_slots: Arc::new(Semaphore::new(t.cpu.max(1))),
                 reporter: self.reporter,
                 check_exception: self.check_exception,
                 cancel: self.cancel,
@@ -140,7 +159,7 @@ impl DownloaderBuilder {
                     verify: img.verify_mode(),
                     limits: Limits::default(),
                 },
-                options: self.options,
+                options: Arc::new(self.options),
             }),
         })
     }
@@ -173,6 +192,7 @@ impl std::fmt::Debug for Downloader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Downloader")
             .field("hooks", &self.inner.hooks)
+            .field("stages", &self.inner.stages)
             .finish_non_exhaustive()
     }
 }
@@ -180,9 +200,13 @@ impl std::fmt::Debug for Downloader {
 struct Inner {
     /// Page files and chapter directories this downloader writes (see [`Claims`]).
     claims: std::sync::Mutex<Claims>,
-    options: Options,
+    options: Arc<Options>,
     client: Client,
     hooks: HookSet,
+    /// After-chapter / after-album stages, in order.
+    stages: StageSet,
+    /// Stages running at once (`threading.cpu`): they are CPU and disk work.
+    stage_slots: Arc<Semaphore>,
     reporter: Arc<dyn Reporter>,
     check_exception: bool,
     cancel: CancellationToken,
@@ -276,6 +300,7 @@ impl Downloader {
             options,
             client: None,
             hooks: HookSet::new(),
+            stages: StageSet::default(),
             reporter: Arc::new(NoReporter),
             check_exception: true,
             cancel: CancellationToken::new(),
@@ -416,25 +441,50 @@ impl Downloader {
             id: album.id,
             name: album.name.clone(),
             chapters: chapters.len(),
-            dir: album_dir,
+            dir: album_dir.clone(),
         });
+        let cx = &StageContext::new(
+            report.target,
+            Arc::new(album.clone()),
+            album_dir,
+            Arc::clone(&self.inner.options),
+            self.inner.client.clone(),
+            tokio::runtime::Handle::current(),
+        );
         // Chapters claim their files in album order whatever order their page lists
         // arrive in, so with a rule that makes two chapters share files the same chapter
         // owns them on every run (a resumed run must not take one chapter's pages for
         // another's).
         let turns = &Turns::default();
-        let mut chapters: Vec<(usize, ChapterReport)> =
+        let mut runs: Vec<(usize, ChapterRun)> =
             futures::stream::iter(chapters.into_iter().enumerate())
                 .map(|(i, c)| {
                     let turn = Turn { position: i, turns };
-                    async move { (i, self.run_chapter(album, c, turn).await) }
+                    async move { (i, self.run_chapter(cx, album, c, turn).await) }
                 })
                 .buffer_unordered(self.inner.chapters_per_album)
                 .collect()
                 .await;
-        chapters.sort_by_key(|(i, _)| *i);
-        report.chapters = chapters.into_iter().map(|(_, c)| c).collect();
+        runs.sort_by_key(|(i, _)| *i);
+        let mut done_chapters = Vec::new();
+        for (_, run) in runs {
+            report.chapters.push(run.report);
+            done_chapters.extend(run.chapter);
+            report.outputs.extend(run.stages.outputs);
+            report.stage_failures.extend(run.stages.failures);
+        }
         report.stopped |= self.inner.cancel.is_cancelled();
+        if !self.inner.stages.is_empty() {
+            let done = Arc::new(AlbumDone {
+                chapters: done_chapters,
+                report: report.clone(),
+            });
+            let ran = self
+                .run_stages(cx, None, move |stage, cx| stage.after_album(cx, &done))
+                .await;
+            report.outputs.extend(ran.outputs);
+            report.stage_failures.extend(ran.failures);
+        }
         self.inner.hooks.after_album(album, report);
         self.event(&Event::AlbumDone {
             id: album.id,
@@ -443,12 +493,99 @@ impl Downloader {
         Ok(())
     }
 
+    /// Runs every stage in order on a blocking thread, with events; nothing starts once the
+    /// download is stopped.
+    async fn run_stages<F>(&self, cx: &StageContext, chapter: Option<JmId>, call: F) -> StageRuns
+    where
+        F: Fn(&dyn Stage, &StageContext) -> StageResult + Send + Sync + 'static,
+    {
+        let mut runs = StageRuns::default();
+        let call = Arc::new(call);
+        let album = cx.album.id;
+        for stage in self.inner.stages.iter() {
+            if self.inner.cancel.is_cancelled() {
+                break;
+            }
+            let Ok(_slot) = self.inner.stage_slots.acquire().await else {
+                break;
+            };
+            let name = stage.name().to_owned();
+            self.event(&Event::StageStarted {
+                album,
+                chapter,
+                stage: name.clone(),
+            });
+            let (stage, cx, call) = (Arc::clone(stage), cx.clone(), Arc::clone(&call));
+            let result = tokio::task::spawn_blocking(move || call(stage.as_ref(), &cx))
+                .await
+                .unwrap_or_else(|_| Err(Cause::plugin(format!("`{name}` panicked"))));
+            match result {
+                Ok(outputs) => {
+                    self.event(&Event::StageDone {
+                        album,
+                        chapter,
+                        stage: name,
+                        outputs: outputs.clone(),
+                    });
+                    runs.outputs.extend(outputs);
+                }
+                Err(reason) => {
+                    warn!(stage = %name, %reason, "stage failed");
+                    self.event(&Event::StageFailed {
+                        album,
+                        chapter,
+                        stage: name.clone(),
+                        reason: reason.clone(),
+                    });
+                    runs.failures.push(StageFailure {
+                        stage: name,
+                        chapter,
+                        reason,
+                    });
+                }
+            }
+        }
+        runs
+    }
+
     async fn run_chapter(
+        &self,
+        cx: &StageContext,
+        album: &Album,
+        chapter: Chapter,
+        turn: Turn<'_>,
+    ) -> ChapterRun {
+        let (report, chapter) = self.download_chapter(album, chapter, turn).await;
+        let mut run = ChapterRun {
+            stages: StageRuns::default(),
+            report,
+            chapter: None,
+        };
+        if let Some(chapter) = chapter {
+            if !self.inner.stages.is_empty() {
+                let done = Arc::new(ChapterDone {
+                    chapter: chapter.clone(),
+                    report: run.report.clone(),
+                });
+                run.stages = self
+                    .run_stages(cx, Some(chapter.id), move |stage, cx| {
+                        stage.after_chapter(cx, &done)
+                    })
+                    .await;
+            }
+            run.chapter = Some(chapter);
+        }
+        run
+    }
+
+    /// A chapter's pages; the chapter entity comes back when its pages were attempted (not
+    /// when it failed or was skipped before).
+    async fn download_chapter(
         &self,
         album: &Album,
         mut chapter: Chapter,
         mut turn: Turn<'_>,
-    ) -> ChapterReport {
+    ) -> (ChapterReport, Option<Chapter>) {
         let mut report =
             ChapterReport::new(chapter.id, chapter.name.clone(), chapter.album_index());
         let fail = |mut report: ChapterReport, reason: Cause| {
@@ -458,7 +595,7 @@ impl Downloader {
                 reason: reason.clone(),
             });
             report.error = Some(reason);
-            report
+            (report, None)
         };
         if self.inner.cancel.is_cancelled() {
             return fail(report, Cause::Stopped(Stop::NotStarted));
@@ -484,7 +621,7 @@ impl Downloader {
             Control::Continue => {}
             Control::Skip => {
                 report.skipped = true;
-                return report;
+                return (report, None);
             }
             Control::Stop => {
                 self.inner.cancel.cancel();
@@ -539,7 +676,7 @@ impl Downloader {
             id: chapter.id,
             complete: report.is_complete(),
         });
-        report
+        (report, Some(chapter))
     }
 
     /// Claims the chapter's directory and page files; returns the pages whose file another
@@ -801,6 +938,21 @@ impl Downloader {
         }
         result
     }
+}
+
+/// A chapter's pages and the stages run on them.
+struct ChapterRun {
+    report: ChapterReport,
+    /// The chapter with its page list, when its pages were attempted.
+    chapter: Option<Chapter>,
+    stages: StageRuns,
+}
+
+/// What the stages of one chapter or album made.
+#[derive(Default)]
+struct StageRuns {
+    outputs: Vec<Output>,
+    failures: Vec<StageFailure>,
 }
 
 enum PageError {

@@ -29,6 +29,7 @@ mod hooks;
 pub mod naming;
 pub mod options;
 mod report;
+pub mod stage;
 pub mod storage;
 
 pub use api::{IntoId, blocking, download_album, download_batch, download_chapter, download_photo};
@@ -42,6 +43,7 @@ pub use report::{
     BatchReport, ChapterReport, DownloadReport, Failure, Output, PageOutcome, PageRecord,
     StageFailure,
 };
+pub use stage::Stage;
 
 /// The site client (re-export of `jmcomic-client`).
 pub use jmcomic_client as client;

@@ -10,4 +10,5 @@ mod faults;
 mod hostile;
 mod options;
 mod pipeline;
+mod stages;
 mod support;
