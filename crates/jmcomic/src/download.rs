@@ -39,7 +39,9 @@ use crate::options::Options;
 use crate::report::{
     BatchReport, ChapterReport, DownloadReport, Output, PageOutcome, PageRecord, StageFailure,
 };
-use crate::stage::{AlbumDone, ChapterDone, Stage, StageContext, StageResult, StageSet};
+use crate::stage::{
+    AlbumDone, ChapterDone, Stage, StageContext, StageError, StageResult, StageSet,
+};
 use crate::storage;
 
 /// How many times a page whose bytes turn out undecodable is fetched again before it is
@@ -403,6 +405,13 @@ impl Downloader {
                 }
             }
             report.duration = started.elapsed();
+            if let Some(f) = report.stage_failures.iter().find(|f| f.fatal) {
+                return Err(Error::Stage {
+                    stage: f.stage.clone(),
+                    cause: f.reason.clone(),
+                    report: Box::new(report),
+                });
+            }
             Ok::<_, Error>(report)
         }
         .await;
@@ -451,20 +460,29 @@ impl Downloader {
             self.inner.client.clone(),
             tokio::runtime::Handle::current(),
         );
+        let mut runs: Vec<(usize, ChapterRun)> = Vec::new();
+        if !self.inner.stages.is_empty() {
+            let before = self
+                .run_stages(cx, None, true, |stage, cx| stage.before_album(cx))
+                .await;
+            report.outputs.extend(before.outputs);
+            report.stage_failures.extend(before.failures);
+        }
         // Chapters claim their files in album order whatever order their page lists
         // arrive in, so with a rule that makes two chapters share files the same chapter
         // owns them on every run (a resumed run must not take one chapter's pages for
         // another's).
         let turns = &Turns::default();
-        let mut runs: Vec<(usize, ChapterRun)> =
+        runs.extend(
             futures::stream::iter(chapters.into_iter().enumerate())
                 .map(|(i, c)| {
                     let turn = Turn { position: i, turns };
                     async move { (i, self.run_chapter(cx, album, c, turn).await) }
                 })
                 .buffer_unordered(self.inner.chapters_per_album)
-                .collect()
-                .await;
+                .collect::<Vec<_>>()
+                .await,
+        );
         runs.sort_by_key(|(i, _)| *i);
         let mut done_chapters = Vec::new();
         for (_, run) in runs {
@@ -480,7 +498,9 @@ impl Downloader {
                 report: report.clone(),
             });
             let ran = self
-                .run_stages(cx, None, move |stage, cx| stage.after_album(cx, &done))
+                .run_stages(cx, None, false, move |stage, cx| {
+                    stage.after_album(cx, &done)
+                })
                 .await;
             report.outputs.extend(ran.outputs);
             report.stage_failures.extend(ran.failures);
@@ -494,8 +514,15 @@ impl Downloader {
     }
 
     /// Runs every stage in order on a blocking thread, with events; nothing starts once the
-    /// download is stopped.
-    async fn run_stages<F>(&self, cx: &StageContext, chapter: Option<JmId>, call: F) -> StageRuns
+    /// download is stopped. `quiet` (the `before_*` phases, which most stages leave empty)
+    /// reports only what a stage made or why it failed, not that it started.
+    async fn run_stages<F>(
+        &self,
+        cx: &StageContext,
+        chapter: Option<JmId>,
+        quiet: bool,
+        call: F,
+    ) -> StageRuns
     where
         F: Fn(&dyn Stage, &StageContext) -> StageResult + Send + Sync + 'static,
     {
@@ -510,16 +537,19 @@ impl Downloader {
                 break;
             };
             let name = stage.name().to_owned();
-            self.event(&Event::StageStarted {
-                album,
-                chapter,
-                stage: name.clone(),
-            });
+            if !quiet {
+                self.event(&Event::StageStarted {
+                    album,
+                    chapter,
+                    stage: name.clone(),
+                });
+            }
             let (stage, cx, call) = (Arc::clone(stage), cx.clone(), Arc::clone(&call));
             let result = tokio::task::spawn_blocking(move || call(stage.as_ref(), &cx))
                 .await
-                .unwrap_or_else(|_| Err(Cause::plugin(format!("`{name}` panicked"))));
+                .unwrap_or_else(|_| Err(Cause::plugin(format!("`{name}` panicked")).into()));
             match result {
+                Ok(outputs) if quiet && outputs.is_empty() => {}
                 Ok(outputs) => {
                     self.event(&Event::StageDone {
                         album,
@@ -529,7 +559,10 @@ impl Downloader {
                     });
                     runs.outputs.extend(outputs);
                 }
-                Err(reason) => {
+                Err(StageError {
+                    cause: reason,
+                    fatal,
+                }) => {
                     warn!(stage = %name, %reason, "stage failed");
                     self.event(&Event::StageFailed {
                         album,
@@ -541,6 +574,7 @@ impl Downloader {
                         stage: name,
                         chapter,
                         reason,
+                        fatal,
                     });
                 }
             }
@@ -555,36 +589,40 @@ impl Downloader {
         chapter: Chapter,
         turn: Turn<'_>,
     ) -> ChapterRun {
-        let (report, chapter) = self.download_chapter(album, chapter, turn).await;
-        let mut run = ChapterRun {
-            stages: StageRuns::default(),
-            report,
-            chapter: None,
-        };
-        if let Some(chapter) = chapter {
-            if !self.inner.stages.is_empty() {
-                let done = Arc::new(ChapterDone {
-                    chapter: chapter.clone(),
-                    report: run.report.clone(),
-                });
-                run.stages = self
-                    .run_stages(cx, Some(chapter.id), move |stage, cx| {
-                        stage.after_chapter(cx, &done)
-                    })
-                    .await;
-            }
-            run.chapter = Some(chapter);
+        let mut stages = StageRuns::default();
+        let (report, chapter) = self
+            .download_chapter(cx, album, chapter, turn, &mut stages)
+            .await;
+        if let Some(chapter) = &chapter
+            && !self.inner.stages.is_empty()
+        {
+            let done = Arc::new(ChapterDone {
+                chapter: chapter.clone(),
+                report: report.clone(),
+            });
+            stages.extend(
+                self.run_stages(cx, Some(chapter.id), false, move |stage, cx| {
+                    stage.after_chapter(cx, &done)
+                })
+                .await,
+            );
         }
-        run
+        ChapterRun {
+            report,
+            chapter,
+            stages,
+        }
     }
 
     /// A chapter's pages; the chapter entity comes back when its pages were attempted (not
     /// when it failed or was skipped before).
     async fn download_chapter(
         &self,
+        cx: &StageContext,
         album: &Album,
         mut chapter: Chapter,
         mut turn: Turn<'_>,
+        stages: &mut StageRuns,
     ) -> (ChapterReport, Option<Chapter>) {
         let mut report =
             ChapterReport::new(chapter.id, chapter.name.clone(), chapter.album_index());
@@ -630,6 +668,15 @@ impl Downloader {
         }
         if let Err(e) = tokio::fs::create_dir_all(&dir).await {
             return fail(report, Cause::io("create", &dir, e));
+        }
+        if !self.inner.stages.is_empty() {
+            let before = Arc::new(chapter.clone());
+            stages.extend(
+                self.run_stages(cx, Some(chapter.id), true, move |stage, cx| {
+                    stage.before_chapter(cx, &before)
+                })
+                .await,
+            );
         }
         let images = chapter.images();
         self.event(&Event::ChapterStarted {
@@ -953,6 +1000,13 @@ struct ChapterRun {
 struct StageRuns {
     outputs: Vec<Output>,
     failures: Vec<StageFailure>,
+}
+
+impl StageRuns {
+    fn extend(&mut self, other: StageRuns) {
+        self.outputs.extend(other.outputs);
+        self.failures.extend(other.failures);
+    }
 }
 
 enum PageError {

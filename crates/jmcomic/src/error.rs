@@ -53,6 +53,17 @@ pub enum Error {
     /// `PartialDownloadFailedException`); the report says which.
     #[error("{} of the download failed: {}", describe_failed(.0), first_failures(.0))]
     Partial(Box<DownloadReport>),
+    /// A stage (an export, a plugin with `safe: false`) failed in a way that fails the
+    /// download; the pages already written stay, the report says what was done.
+    #[error("{stage}: {cause}")]
+    Stage {
+        /// The stage.
+        stage: String,
+        /// Why it failed.
+        cause: crate::failure::Cause,
+        /// What was done before.
+        report: Box<DownloadReport>,
+    },
     /// The download was stopped before it could start.
     #[error("the download was cancelled")]
     Cancelled,
@@ -112,7 +123,7 @@ impl Error {
     /// The report of a partly failed download, if this is one.
     pub fn report(&self) -> Option<&DownloadReport> {
         match self {
-            Error::Partial(r) => Some(r),
+            Error::Partial(r) | Error::Stage { report: r, .. } => Some(r),
             _ => None,
         }
     }

@@ -197,6 +197,8 @@ pub struct StageFailure {
     pub chapter: Option<JmId>,
     /// Why it failed.
     pub reason: Cause,
+    /// Whether the failure fails the whole download (a plugin with `safe: false`).
+    pub fatal: bool,
 }
 
 /// A failure, described for people and bots.

@@ -9,8 +9,10 @@
 //! never stops the download; it makes the report incomplete.
 //!
 //! Stages of a chapter run when that chapter is done, while other chapters of the album may
-//! still be downloading; the album's stages run after every chapter. Stages run in the order
-//! they were added. When the download was stopped (Ctrl-C, a hook), no stage starts.
+//! still be downloading; the album's stages run after every chapter. Two optional `before_*`
+//! methods run before an album's chapters start and before a chapter's pages start (for work
+//! that must come first, such as fetching a cover). Stages run in the order they were added.
+//! When the download was stopped (Ctrl-C, a hook), no stage starts.
 //!
 //! ```
 //! use jmcomic::stage::{AlbumDone, Stage, StageContext, StageResult};
@@ -51,7 +53,35 @@ use crate::options::Options;
 use crate::report::{ChapterReport, DownloadReport, Output};
 
 /// What a stage made, or why it failed.
-pub type StageResult = Result<Vec<Output>, Cause>;
+pub type StageResult = Result<Vec<Output>, StageError>;
+
+/// Why a stage failed, and whether that should fail the whole download.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct StageError {
+    /// Why.
+    pub cause: Cause,
+    /// When true, the download's result is an error ([`crate::Error::Stage`]) instead of a
+    /// report with a failure: a plugin entry with `safe: false` (spec §3.7). Pages already
+    /// written stay; other targets of a batch go on.
+    pub fatal: bool,
+}
+
+impl StageError {
+    /// A failure that fails the whole download.
+    pub fn fatal(cause: Cause) -> Self {
+        StageError { cause, fatal: true }
+    }
+}
+
+impl From<Cause> for StageError {
+    fn from(cause: Cause) -> Self {
+        StageError {
+            cause,
+            fatal: false,
+        }
+    }
+}
 
 /// Work after a chapter or an album is downloaded. Every method has a no-op default.
 ///
@@ -60,6 +90,18 @@ pub type StageResult = Result<Vec<Output>, Cause>;
 pub trait Stage: Send + Sync {
     /// A short name for reports and logs (`export_pdf`, `plugin zip`).
     fn name(&self) -> &str;
+
+    /// Before an album's chapters start (after the `before_album` hooks let it go on).
+    fn before_album(&self, cx: &StageContext) -> StageResult {
+        let _ = cx;
+        Ok(Vec::new())
+    }
+
+    /// Before a chapter's pages start (its page list is known, its directory exists).
+    fn before_chapter(&self, cx: &StageContext, chapter: &Chapter) -> StageResult {
+        let _ = (cx, chapter);
+        Ok(Vec::new())
+    }
 
     /// After a chapter's pages are done (check [`ChapterDone::report`]: some may have
     /// failed). Runs for the chapters of album downloads and for chapter downloads.
@@ -79,6 +121,14 @@ pub trait Stage: Send + Sync {
 impl<T: Stage + ?Sized> Stage for Arc<T> {
     fn name(&self) -> &str {
         (**self).name()
+    }
+
+    fn before_album(&self, cx: &StageContext) -> StageResult {
+        (**self).before_album(cx)
+    }
+
+    fn before_chapter(&self, cx: &StageContext, chapter: &Chapter) -> StageResult {
+        (**self).before_chapter(cx, chapter)
     }
 
     fn after_chapter(&self, cx: &StageContext, done: &ChapterDone) -> StageResult {

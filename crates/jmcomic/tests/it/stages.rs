@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use jmcomic::stage::{AlbumDone, ChapterDone, Stage, StageContext, StageResult};
+use jmcomic::stage::{AlbumDone, ChapterDone, Stage, StageContext, StageError, StageResult};
 use jmcomic::{Cause, Event, JmId, Kind, Output, Target};
 use jmcomic_emulator::Emulator;
 
@@ -68,7 +68,23 @@ impl Stage for Failing {
     }
 
     fn after_album(&self, _cx: &StageContext, _done: &AlbumDone) -> StageResult {
-        Err(Cause::plugin("no space for the export"))
+        Err(Cause::plugin("no space for the export").into())
+    }
+}
+
+/// Fails the download (a plugin entry with `safe: false`).
+struct Fatal;
+
+impl Stage for Fatal {
+    fn name(&self) -> &'static str {
+        "fatal"
+    }
+
+    fn after_album(&self, cx: &StageContext, _done: &AlbumDone) -> StageResult {
+        if cx.album.id == JmId::new(268_849) {
+            return Err(StageError::fatal(Cause::plugin("must not go on")));
+        }
+        Ok(Vec::new())
     }
 }
 
@@ -194,4 +210,33 @@ async fn failing_and_panicking_stages_are_reported_and_never_stop_the_download()
     let err = dl.album(JmId::new(268_849)).await.unwrap_err();
     assert!(err.to_string().contains("1 export step(s)"), "{err}");
     assert_eq!(err.report().unwrap().page_paths().len(), 13);
+}
+
+#[tokio::test]
+async fn a_fatal_stage_fails_its_target_only() {
+    let emu = Emulator::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dl = downloader(options(&emu, tmp.path(), "Bd / {Aid} / {Pindex}", ""))
+        .stage(Fatal)
+        .build()
+        .unwrap();
+    let batch = dl
+        .batch([
+            Target::album(JmId::new(268_849)),
+            Target::album(JmId::new(438_516)),
+        ])
+        .await;
+    let (target, result) = &batch.items[0];
+    assert_eq!(*target, Target::album(JmId::new(268_849)));
+    let err = result.as_ref().unwrap_err();
+    assert!(matches!(err, jmcomic::Error::Stage { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "fatal: must not go on");
+    // The pages written before stay, and the report says so.
+    assert_eq!(err.report().unwrap().page_paths().len(), 13);
+    // The other album of the batch is done.
+    assert!(batch.items[1].1.as_ref().unwrap().is_complete());
+    let json: serde_json::Value = serde_json::from_str(&batch.to_json()).unwrap();
+    assert_eq!(json["complete"], false);
+    assert_eq!(json["items"][0]["error"], "fatal: must not go on");
+    assert_eq!(json["items"][1]["complete"], true);
 }
