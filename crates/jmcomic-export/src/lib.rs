@@ -10,11 +10,19 @@
 //! an async runtime's workers.
 #![deny(missing_docs)]
 
+mod archive;
+mod comicinfo;
 mod error;
 mod meta;
 mod output;
 mod source;
 
+pub use crate::archive::{
+    AesStrength, COMIC_INFO_NAME, SevenZipOptions, ZipCompression, ZipEncryption, ZipOptions,
+    seven_zip_is_up_to_date, seven_zip_sidecar_path, verify_7z, verify_zip, write_7z, write_cbz,
+    write_zip,
+};
+pub use crate::comicinfo::{ComicInfo, Manga, PagePicture, cbz_file_name};
 pub use crate::error::{Error, Result};
 pub use crate::meta::{ChapterMeta, ExportMeta};
 pub use crate::output::{
