@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod api;
+pub mod archive;
 mod cpu;
 pub mod dir_rule;
 mod download;
@@ -33,6 +34,7 @@ pub mod stage;
 pub mod storage;
 
 pub use api::{IntoId, blocking, download_album, download_batch, download_chapter, download_photo};
+pub use archive::{ArchiveError, DownloadArchive};
 pub use download::{Downloader, DownloaderBuilder};
 pub use error::{Error, Result};
 pub use events::{Event, NoReporter, Reporter};

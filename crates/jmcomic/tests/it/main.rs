@@ -5,6 +5,7 @@
     clippy::case_sensitive_file_extension_comparisons
 )]
 
+mod archive;
 mod dir_rule;
 mod faults;
 mod hostile;
