@@ -11,11 +11,13 @@
 #![deny(missing_docs)]
 
 mod error;
+mod long_image;
 mod meta;
 mod output;
 mod source;
 
 pub use crate::error::{Error, Result};
+pub use crate::long_image::{LongImageOptions, PNG_MAX_HEIGHT, verify_png, write_long_png};
 pub use crate::meta::{ChapterMeta, ExportMeta};
 pub use crate::output::{
     ExportKind, Exported, Fingerprint, MARKER_PREFIX, PartFile, TEMP_SUFFIX, is_temp_file,
