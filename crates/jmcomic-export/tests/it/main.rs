@@ -3,3 +3,4 @@
 #![allow(clippy::unwrap_used)]
 
 mod long_image;
+mod opf;
