@@ -13,7 +13,9 @@
 mod archive;
 mod comicinfo;
 mod error;
+mod long_image;
 mod meta;
+mod opf;
 mod output;
 mod source;
 
@@ -24,7 +26,9 @@ pub use crate::archive::{
 };
 pub use crate::comicinfo::{ComicInfo, Manga, PagePicture, cbz_file_name};
 pub use crate::error::{Error, Result};
+pub use crate::long_image::{LongImageOptions, PNG_MAX_HEIGHT, verify_png, write_long_png};
 pub use crate::meta::{ChapterMeta, ExportMeta};
+pub use crate::opf::{DC_ELEMENTS, DC_NAMESPACE, OPF_NAMESPACE, OpfOptions, write_opf};
 pub use crate::output::{
     ExportKind, Exported, Fingerprint, MARKER_PREFIX, PartFile, TEMP_SUFFIX, is_temp_file,
     is_up_to_date, temp_path_for,
