@@ -1,3 +1,5 @@
 //! Integration tests of the exporters: every output is opened with a reader other than the
 //! library that wrote it.
 #![allow(clippy::unwrap_used)]
+
+mod pdf;
