@@ -159,7 +159,7 @@ pub fn write_pdf(
         .map(|password| {
             Crypt::new(password).map_err(|reason| Error::Unsupported {
                 path: out.to_owned(),
-                reason: format!("cannot encrypt with this password: {reason}"),
+                reason,
             })
         })
         .transpose()?;
@@ -410,10 +410,27 @@ struct Crypt {
 /// The crypt filter's name in `/CF`.
 const CRYPT_FILTER: &[u8] = b"StdCF";
 
+/// Revision 6 uses at most this many bytes of the (UTF-8) password; readers cut longer ones.
+const MAX_PASSWORD_BYTES: usize = 127;
+
 impl Crypt {
     fn new(password: &str) -> std::result::Result<Crypt, String> {
+        // lopdf 0.47 cuts long passwords when opening a file but not when encrypting one, so
+        // a longer password would make a file no reader opens: cut it here as readers do.
+        // A cut through a character cannot be passed on as text: refused.
+        let password = if password.len() > MAX_PASSWORD_BYTES {
+            password.get(..MAX_PASSWORD_BYTES).ok_or_else(|| {
+                format!(
+                    "a PDF password is cut to {MAX_PASSWORD_BYTES} bytes of UTF-8 by readers, \
+                     which here falls inside a character: use a shorter password"
+                )
+            })?
+        } else {
+            password
+        };
         let mut key = [0u8; 32];
-        getrandom::fill(&mut key).map_err(|e| format!("no random numbers for the key: {e}"))?;
+        getrandom::fill(&mut key)
+            .map_err(|e| format!("no random numbers for the encryption key: {e}"))?;
         let filter: Arc<dyn CryptFilter> = Arc::new(Aes256CryptFilter);
         let state = EncryptionState::try_from(EncryptionVersion::V5 {
             encrypt_metadata: true,
@@ -425,7 +442,12 @@ impl Crypt {
             user_password: password,
             permissions: Permissions::all(),
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| {
+            format!(
+                "the password cannot be used in a PDF ({e}): PDF passwords are prepared with \
+                 SASLprep (RFC 4013), which refuses control and unassigned characters"
+            )
+        })?;
         Ok(Crypt { state, filter })
     }
 

@@ -708,3 +708,56 @@ fn three_hundred_pages_are_written_one_by_one() {
             .reused
     );
 }
+
+#[test]
+fn passwords_are_prepared_as_pdf_readers_expect() {
+    let dir = tempfile::tempdir().unwrap();
+    let jpeg = encode(&picture(30, 20, 15), Format::Jpeg);
+    let pages = pages_in(&dir.path().join("p"), &[("1.jpg", &jpeg)]);
+
+    // Chinese passwords work in qpdf and poppler.
+    let out = dir.path().join("cjk.pdf");
+    write_pdf(
+        &pages,
+        &out,
+        &meta(),
+        &PdfOptions::new().with_password("禁漫密码"),
+    )
+    .unwrap();
+    assert_qpdf_check(&out, Some("禁漫密码"));
+    let info = tool(
+        "pdfinfo",
+        "poppler-utils",
+        &["-upw", "禁漫密码", out.to_str().unwrap()],
+    );
+    assert!(info.status.success(), "{info:?}");
+
+    // Readers use the first 127 bytes of a long password; typing all of it opens the file.
+    let long = "p".repeat(200);
+    let out = dir.path().join("long.pdf");
+    write_pdf(
+        &pages,
+        &out,
+        &meta(),
+        &PdfOptions::new().with_password(&long),
+    )
+    .unwrap();
+    // (Only qpdf: poppler's command-line tools keep 32 characters of a password argument.)
+    assert_qpdf_check(&out, Some(&long));
+    assert_qpdf_check(&out, Some(&long[..127]));
+
+    // A password the standard refuses (a control character) is a clear error, no file.
+    let out = dir.path().join("bad.pdf");
+    let err = write_pdf(
+        &pages,
+        &out,
+        &meta(),
+        &PdfOptions::new().with_password("a\u{7}b"),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+    assert!(err.to_string().contains("SASLprep"), "{err}");
+    assert!(!err.to_string().contains("a\u{7}b"));
+    assert_eq!(err.path(), out);
+    assert!(!out.exists());
+}
