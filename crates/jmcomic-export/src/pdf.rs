@@ -65,7 +65,9 @@ pub struct PdfOptions {
     /// Encrypt the document with this password, as both the user and the owner password (as
     /// the Python `img2pdf` plugin does through pikepdf): AES-256, the standard security
     /// handler's revision 6, all permissions granted once opened. `None` or an empty password:
-    /// no encryption.
+    /// no encryption. As the standard says, the password is prepared with SASLprep (so a
+    /// control character is refused, and compatibility forms such as the `ﬁ` ligature become
+    /// `fi`, which qpdf and poppler do not do when opening) and only its first 127 bytes count.
     pub password: Option<String>,
 }
 
