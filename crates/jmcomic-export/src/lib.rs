@@ -17,6 +17,7 @@ mod long_image;
 mod meta;
 mod opf;
 mod output;
+mod pdf;
 mod source;
 
 pub use crate::archive::{
@@ -33,4 +34,5 @@ pub use crate::output::{
     ExportKind, Exported, Fingerprint, MARKER_PREFIX, PartFile, TEMP_SUFFIX, is_temp_file,
     is_up_to_date, temp_path_for,
 };
+pub use crate::pdf::{PdfConvert, PdfOptions, verify_pdf, write_pdf};
 pub use crate::source::{PageFile, decode_page, probe_page};

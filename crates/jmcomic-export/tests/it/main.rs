@@ -5,3 +5,4 @@
 mod archive;
 mod long_image;
 mod opf;
+mod pdf;
