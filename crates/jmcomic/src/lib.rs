@@ -25,6 +25,7 @@ mod download;
 mod error;
 mod events;
 mod hooks;
+pub mod mail;
 pub mod naming;
 pub mod options;
 mod report;

@@ -8,6 +8,8 @@
 mod dir_rule;
 mod faults;
 mod hostile;
+mod mail;
 mod options;
 mod pipeline;
+mod smtp_server;
 mod support;
