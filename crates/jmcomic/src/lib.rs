@@ -27,6 +27,7 @@ mod error;
 mod events;
 mod failure;
 mod hooks;
+pub mod mail;
 pub mod naming;
 pub mod options;
 mod report;
