@@ -62,6 +62,16 @@ pub struct DownloadArgs {
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 
+    /// Export each download: pdf, zip, cbz, long-img (comma-separated, or the flag
+    /// repeated). An album download gives one file per album (CBZ: one per chapter in a
+    /// folder per album), a chapter download one per chapter.
+    #[arg(long, value_name = "KINDS", value_delimiter = ',')]
+    pub export: Vec<String>,
+
+    /// Folder for the --export files (default: dir_rule.base_dir).
+    #[arg(long, value_name = "DIR", requires = "export")]
+    pub export_dir: Option<PathBuf>,
+
     #[command(flatten)]
     pub common: Common,
 }
@@ -77,6 +87,35 @@ pub enum Command {
     /// Download from a built-in emulator of the site, to see the tool work with no site
     /// reachable.
     Demo(DemoArgs),
+    /// The option file's plugins: what each key does here, and running a group by hand.
+    Plugins {
+        #[command(subcommand)]
+        action: PluginsAction,
+    },
+}
+
+/// `plugins` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginsAction {
+    /// Every plugin key and what it does in this program; with --option, the file's entries.
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run the jobs of a plugin group by hand (the Python `option.call_all_plugin(GROUP)`),
+    /// e.g. `main` or `after_download`.
+    Run {
+        /// The group.
+        #[arg(value_name = "GROUP")]
+        group: String,
+
+        /// One JSON object with the result on stdout.
+        #[arg(long)]
+        json: bool,
+
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 /// `config` subcommands.

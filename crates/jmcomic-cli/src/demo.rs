@@ -53,11 +53,15 @@ pub fn run(args: &DemoArgs) -> Result<Outcome> {
     let report_path = dir.join("report.json");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let outcome = run_download(
-        options.clone(),
-        targets.clone(),
-        display,
+        crate::Job {
+            options: options.clone(),
+            targets: targets.clone(),
+            display,
+            report_path: Some(report_path.clone()),
+            features: jmcomic::plugin::Features::new(),
+            no_progress: false,
+        },
         &args.common,
-        Some(&report_path),
     )?;
     if outcome != Outcome::Done {
         return Ok(outcome);

@@ -2,15 +2,30 @@
 
 use std::io::Write;
 
+use std::path::Path;
+
 use indicatif::MultiProgress;
+use jmcomic::plugin::TopicFilter;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::args::Common;
 
 /// Installs the subscriber. `RUST_LOG` overrides the level chosen from `-q`/`-v` and the
-/// option file's `log` key.
-pub fn init(common: &Common, options: &jmcomic::Options, bars: Option<MultiProgress>) {
+/// option file's `log` key. `log_file` (the `download_progress` plugin) also receives every
+/// line at info level; `topics` (the `log_topic_filter` plugin) keeps only the library's
+/// lines of those topics (warnings and errors always show).
+pub fn init(
+    common: &Common,
+    options: &jmcomic::Options,
+    bars: Option<MultiProgress>,
+    log_file: Option<&Path>,
+    topics: Option<&TopicFilter>,
+) {
     let level = if common.quiet {
         "error"
     } else {
@@ -31,12 +46,62 @@ pub fn init(common: &Common, options: &jmcomic::Options, bars: Option<MultiProgr
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let ansi = std::env::var_os("NO_COLOR").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let topics = topics.cloned();
+    let keep = move |m: &tracing::Metadata<'_>| topic_allows(topics.as_ref(), m);
+    let terminal = tracing_subscriber::fmt::layer()
         .with_ansi(ansi)
         .with_target(false)
         .with_writer(BarsWriter { bars })
+        .with_filter(filter)
+        .with_filter(filter_fn(keep.clone()));
+    let file = log_file.and_then(|path| {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| eprintln!("warning: cannot open the log file {}: {e}", path.display()))
+            .ok()?;
+        Some(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(f))
+                .with_filter(EnvFilter::new(
+                    "warn,jmcomic=info,jmcomic_client=info,jmcomic_image=info",
+                ))
+                .with_filter(filter_fn(keep)),
+        )
+    });
+    let _ = tracing_subscriber::registry()
+        .with(terminal)
+        .with(file)
         .try_init();
+}
+
+/// The Python package's log topics, mapped onto where this program's lines come from: a
+/// topic lets the lines of its area through (`album.before` lets the download's lines
+/// through, `req` the client's, `plugin` the plugins').
+fn topic_area(topic: &str) -> &'static [&'static str] {
+    let head = topic.split('.').next().unwrap_or(topic);
+    match head {
+        "album" | "photo" | "image" | "downloader" | "dler" | "batch" => &["jmcomic::download"],
+        "plugin" => &["jmcomic::plugin", "jmcomic::mail", "jmcomic::usage"],
+        "req" | "api" | "html" => &["jmcomic_client"],
+        "option" | "dir_rule" => &["jmcomic::options", "jmcomic::dir_rule"],
+        _ => &[],
+    }
+}
+
+fn topic_allows(topics: Option<&TopicFilter>, m: &tracing::Metadata<'_>) -> bool {
+    let Some(TopicFilter::Only(list)) = topics else {
+        return true;
+    };
+    // Problems are never filtered away; only the library's ordinary lines are.
+    if *m.level() <= tracing::Level::WARN || !m.target().starts_with("jmcomic") {
+        return true;
+    }
+    list.iter()
+        .flat_map(|t| topic_area(t).iter())
+        .any(|area| m.target().starts_with(area))
 }
 
 /// Writes log lines to stderr, pausing the progress bars while it does.

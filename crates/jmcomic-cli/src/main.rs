@@ -6,6 +6,7 @@
 mod args;
 mod demo;
 mod logging;
+mod plugins;
 mod progress;
 
 use std::io::IsTerminal;
@@ -16,6 +17,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use jmcomic::plugin::{Feature, Features, PluginRun};
 use jmcomic::{BatchReport, CancellationToken, Downloader, Options, Reporter, Target};
 
 use crate::args::{Cli, Command, Common, ConfigAction, DownloadArgs};
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
             action: ConfigAction::Show { common },
         }) => config_show(&common),
         Some(Command::Demo(args)) => demo::run(&args),
+        Some(Command::Plugins { action }) => plugins::run(&action),
         None => download(&cli.download),
     };
     ExitCode::from(exit_code(&result))
@@ -131,15 +134,43 @@ pub enum Display {
     Plain,
 }
 
+/// The `--export` values as features.
+fn parse_features(kinds: &[String], dir: Option<&Path>) -> Result<Features> {
+    let mut features = Features::new();
+    for kind in kinds.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
+        let Some(f) = Feature::parse(kind) else {
+            return Err(UsageError(format!(
+                "--export: unknown kind `{kind}`; the kinds are {}",
+                Feature::NAMES.join(", ")
+            ))
+            .into());
+        };
+        features.push(f);
+    }
+    Ok(match dir {
+        Some(d) => features.dir(std::path::absolute(d).unwrap_or_else(|_| d.to_owned())),
+        None => features,
+    })
+}
+
+/// Whether the option file's `after_init` has jobs that download on their own
+/// (`find_update`, `subscribe_album_update`), so a run without ids has work.
+fn has_download_jobs(options: &Options) -> bool {
+    options.plugin_entries().iter().any(|(g, p)| {
+        g == "after_init" && matches!(p.as_str(), "find_update" | "subscribe_album_update")
+    })
+}
+
 fn download(args: &DownloadArgs) -> Result<Outcome> {
-    if args.ids.is_empty() {
+    let targets = parse_targets(&args.ids)?;
+    let features = parse_features(&args.export, args.export_dir.as_deref())?;
+    let options = load_options(&args.common)?;
+    if targets.is_empty() && !has_download_jobs(&options) {
         return Err(UsageError(
             "no ids given: try `jmcomic 123 p456`, or `jmcomic demo` to see it work against the built-in emulator".to_owned(),
         )
         .into());
     }
-    let targets = parse_targets(&args.ids)?;
-    let options = load_options(&args.common)?;
     let display = if args.json {
         Display::Json
     } else if !args.no_progress && !args.common.quiet && std::io::stderr().is_terminal() {
@@ -148,28 +179,68 @@ fn download(args: &DownloadArgs) -> Result<Outcome> {
         Display::Plain
     };
     run_download(
-        options,
-        targets,
-        display,
+        Job {
+            options,
+            targets,
+            display,
+            report_path: args.report.clone(),
+            features,
+            no_progress: args.no_progress,
+        },
         &args.common,
-        args.report.as_deref(),
     )
 }
 
-/// Runs a batch download with the chosen display and prints the summary.
-pub fn run_download(
-    options: Options,
-    targets: Vec<Target>,
-    display: Display,
-    common: &Common,
-    report_path: Option<&Path>,
-) -> Result<Outcome> {
+/// A download run of the CLI.
+pub struct Job {
+    /// The options.
+    pub options: Options,
+    /// What to download (may be empty when `after_init` jobs download on their own).
+    pub targets: Vec<Target>,
+    /// How progress is shown.
+    pub display: Display,
+    /// Where the JSON report goes.
+    pub report_path: Option<std::path::PathBuf>,
+    /// `--export`.
+    pub features: Features,
+    /// `--no-progress` was given (the `download_progress` plugin overrides it, as in the
+    /// Python package).
+    pub no_progress: bool,
+}
+
+/// Runs the `after_init` jobs and a batch download with the chosen display and prints the
+/// summary.
+pub fn run_download(job: Job, common: &Common) -> Result<Outcome> {
+    let Job {
+        options,
+        targets,
+        mut display,
+        report_path,
+        features,
+        no_progress,
+    } = job;
+    let (progress_wish, topics) = jmcomic::plugin::display_wishes(&options);
+    if progress_wish.is_some()
+        && display == Display::Plain
+        && !common.quiet
+        && std::io::stderr().is_terminal()
+    {
+        // The Python plugin keeps its bars even with --no-progress, and says so.
+        if no_progress {
+            eprintln!(
+                "note: the option file's download_progress plugin shows progress bars even with --no-progress"
+            );
+        }
+        display = Display::Bars;
+    }
     let bars = Arc::new(Bars::new(display == Display::Bars));
     let json = Arc::new(JsonLines::new());
     logging::init(
         common,
         &options,
         (display == Display::Bars).then(|| bars.multi().clone()),
+        progress_wish.as_ref().map(|p| p.log_file.as_path()),
+        topics.as_ref(),
     );
     warn_unsupported(&options);
     let reporter: Arc<dyn Reporter> = match display {
@@ -183,7 +254,7 @@ pub fn run_download(
         .build()
         .context("cannot start the async runtime")?;
     let started = Instant::now();
-    let (batch, interrupted) = runtime.block_on(async {
+    let (batch, jobs, interrupted) = runtime.block_on(async {
         let cancel = CancellationToken::new();
         let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
         {
@@ -208,17 +279,35 @@ pub fn run_download(
             .shared_reporter(reporter)
             .cancel_token(cancel)
             .check_exception(false)
+            .extra(features)
             .build()?;
-        let batch = downloader.batch(targets).await;
-        Ok::<_, jmcomic::Error>((batch, interrupted.load(std::sync::atomic::Ordering::SeqCst)))
+        // The Python package runs these when the option is made, before any download.
+        let jobs = downloader.run_after_init().await?;
+        let batch = if targets.is_empty() {
+            BatchReport::default()
+        } else {
+            downloader.batch(targets).await
+        };
+        Ok::<_, jmcomic::Error>((
+            batch,
+            jobs,
+            interrupted.load(std::sync::atomic::Ordering::SeqCst),
+        ))
     })?;
     bars.finish();
-    if let Some(path) = report_path {
-        std::fs::write(path, batch.to_json())
+    if let Some(path) = &report_path {
+        std::fs::write(path, report_json(&batch, &jobs))
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
-    let ok = batch.all_succeeded();
-    summary(&batch, display, common.quiet, started.elapsed(), &json);
+    let ok = batch.all_succeeded() && jobs.is_complete();
+    summary(
+        &batch,
+        &jobs,
+        display,
+        common.quiet,
+        started.elapsed(),
+        &json,
+    );
     Ok(if interrupted {
         Outcome::Interrupted
     } else if ok {
@@ -228,12 +317,22 @@ pub fn run_download(
     })
 }
 
-fn warn_unsupported(options: &Options) {
-    for (group, plugin) in options.unsupported_plugins() {
-        tracing::warn!(
-            "plugin `{plugin}` (in `plugins.{group}`) is not supported yet and will not run"
+/// The `--report` JSON: the batch, and what the plugin jobs did when there were any.
+fn report_json(batch: &BatchReport, jobs: &PluginRun) -> String {
+    let mut v = serde_json::to_value(batch).unwrap_or_default();
+    if let Some(o) = v.as_object_mut()
+        && (!jobs.downloads.is_empty() || !jobs.failures.is_empty() || !jobs.notes.is_empty())
+    {
+        o.insert("plugin_jobs".to_owned(), plugins::run_json(jobs));
+        o.insert(
+            "complete".to_owned(),
+            serde_json::Value::Bool(batch.all_succeeded() && jobs.is_complete()),
         );
     }
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+fn warn_unsupported(options: &Options) {
     if options.client.impl_name != "api" {
         tracing::warn!(
             "client.impl `{}` is not available yet: using the mobile API client (`api`)",
@@ -249,33 +348,33 @@ fn warn_unsupported(options: &Options) {
 
 fn summary(
     batch: &BatchReport,
+    jobs: &PluginRun,
     display: Display,
     quiet: bool,
     elapsed: std::time::Duration,
     json: &JsonLines,
 ) {
-    let written: usize = batch
-        .reports()
-        .map(jmcomic::DownloadReport::pages_written)
-        .sum();
-    let reused: usize = batch
-        .reports()
-        .map(jmcomic::DownloadReport::pages_reused)
-        .sum();
-    let failed_pages: usize = batch
-        .reports()
-        .map(jmcomic::DownloadReport::pages_failed)
-        .sum();
-    let bytes: u64 = batch
-        .reports()
-        .map(jmcomic::DownloadReport::bytes_written)
-        .sum();
-    let failures = batch.failures();
+    let reports: Vec<&jmcomic::DownloadReport> = jobs
+        .downloads
+        .iter()
+        .flat_map(BatchReport::reports)
+        .chain(batch.reports())
+        .collect();
+    let written: usize = reports.iter().map(|r| r.pages_written()).sum();
+    let reused: usize = reports.iter().map(|r| r.pages_reused()).sum();
+    let failed_pages: usize = reports.iter().map(|r| r.pages_failed()).sum();
+    let bytes: u64 = reports.iter().map(|r| r.bytes_written()).sum();
+    let outputs: Vec<&jmcomic::Output> = reports.iter().flat_map(|r| r.outputs.iter()).collect();
+    let mut failures = plugins::job_failures(jobs);
+    failures.extend(batch.failures());
+    let targets = batch.items.len() + jobs.downloads.iter().map(|b| b.items.len()).sum::<usize>();
     if display == Display::Json {
         json.line(&serde_json::json!({
             "event": "summary",
             "complete": failures.is_empty(),
-            "targets": batch.items.len(),
+            "targets": targets,
+            "exports": outputs,
+            "plugin_notes": jobs.notes,
             "pages_written": written,
             "pages_reused": reused,
             "pages_failed": failed_pages,
@@ -293,10 +392,28 @@ fn summary(
             } else {
                 "finished with failures"
             },
-            batch.items.len(),
+            targets,
             bytes as f64 / 1e6,
             elapsed.as_secs_f64()
         );
+    }
+    if !quiet {
+        for note in &jobs.notes {
+            eprintln!("  {}", progress::printable(note));
+        }
+        for o in &outputs {
+            eprintln!(
+                "  {} {}: {}{}",
+                o.stage,
+                o.kind,
+                o.path.display(),
+                if o.reused {
+                    " (already up to date)"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     for (target, report) in batch
         .items

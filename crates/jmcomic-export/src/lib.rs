@@ -27,7 +27,9 @@ pub use crate::archive::{
 };
 pub use crate::comicinfo::{ComicInfo, Manga, PagePicture, cbz_file_name};
 pub use crate::error::{Error, Result};
-pub use crate::long_image::{LongImageOptions, PNG_MAX_HEIGHT, verify_png, write_long_png};
+pub use crate::long_image::{
+    LongImageOptions, PNG_MAX_HEIGHT, long_png_size, verify_png, write_long_png,
+};
 pub use crate::meta::{ChapterMeta, ExportMeta};
 pub use crate::opf::{DC_ELEMENTS, DC_NAMESPACE, OPF_NAMESPACE, OpfOptions, write_opf};
 pub use crate::output::{

@@ -152,6 +152,13 @@ pub fn write_long_png(
     ))
 }
 
+/// The size [`write_long_png`] gives `pages`: `(width, height)` of the stack, from the
+/// pages' headers (for [`verify_png`] before the pages are deleted).
+pub fn long_png_size(pages: &[PageFile], out: &Path) -> Result<(u32, u32)> {
+    let (width, slots) = plan(pages, out, &Limits::unlimited())?;
+    Ok((width, slots.iter().map(|s| s.scaled_height).sum()))
+}
+
 /// The first pass: every page's format and size from its header, the output width, and the
 /// checks that can refuse the export before a byte is written.
 fn plan(pages: &[PageFile], out: &Path, limits: &Limits) -> Result<(u32, Vec<Slot>)> {

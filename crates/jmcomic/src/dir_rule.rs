@@ -999,6 +999,9 @@ pub struct DirRule {
     normalize_zh: Option<ZhTarget>,
     /// Elements after `Bd`.
     elements: Vec<Element>,
+    /// Plain-text replacements applied to every directory computed (the
+    /// `replace_path_string` plugin), in order.
+    replacements: Vec<(String, String)>,
 }
 
 /// The default rule (spec §3.2): one directory per chapter, named by its title.
@@ -1051,6 +1054,7 @@ impl DirRule {
             base_dir,
             normalize_zh,
             elements,
+            replacements: Vec::new(),
         })
     }
 
@@ -1068,6 +1072,7 @@ impl DirRule {
                     kind: Kind::Str,
                 },
             }],
+            replacements: Vec::new(),
         }
     }
 
@@ -1094,9 +1099,36 @@ impl DirRule {
         }
     }
 
+    /// The same rule with plain-text replacements applied to every directory it gives (the
+    /// `replace_path_string` plugin, spec §5.3): each `(old, new)` in order, on the whole
+    /// path. A replacement that would make a path leave the base directory is not applied
+    /// to that path.
+    pub fn with_replacements(&self, replacements: Vec<(String, String)>) -> DirRule {
+        DirRule {
+            replacements,
+            ..self.clone()
+        }
+    }
+
+    /// The replacements of [`Self::with_replacements`].
+    pub fn replacements(&self) -> &[(String, String)] {
+        &self.replacements
+    }
+
     /// Where the images of `chapter` of `album` go: the base directory and every element.
     pub fn chapter_dir(&self, album: &Album, chapter: &Chapter) -> Result<PathBuf, DirRuleError> {
         self.build(self.elements.iter(), album, Some(chapter))
+    }
+
+    /// The path of every element applied to the album and, when given, the chapter (the
+    /// Python `DirRule.apply_rule_to_path`, used by plugins whose `dir_rule` names a file:
+    /// `{Atitle}/{Aid}_cover.jpg`). A chapter field without a chapter is an error.
+    pub fn path_for(
+        &self,
+        album: &Album,
+        chapter: Option<&Chapter>,
+    ) -> Result<PathBuf, DirRuleError> {
+        self.build(self.elements.iter(), album, chapter)
     }
 
     /// The album's own directory: the base directory and the leading elements that use no
@@ -1146,7 +1178,26 @@ impl DirRule {
             }
             path.push(sanitize_component(&name));
         }
-        Ok(path)
+        Ok(self.replace(path))
+    }
+
+    fn replace(&self, path: PathBuf) -> PathBuf {
+        if self.replacements.is_empty() {
+            return path;
+        }
+        let mut text = path.to_string_lossy().into_owned();
+        for (old, new) in &self.replacements {
+            if !old.is_empty() {
+                text = text.replace(old.as_str(), new);
+            }
+        }
+        let replaced = PathBuf::from(text);
+        // A replacement may touch the base directory's own text (the Python plugin applies
+        // it to the whole path too); what it must not do is point outside it.
+        let escapes = replaced
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir));
+        if escapes { path } else { replaced }
     }
 
     /// The elements after `Bd`, as written.

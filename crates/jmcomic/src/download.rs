@@ -36,6 +36,8 @@ use crate::failure::{Cause, Stop};
 use crate::hooks::{Control, HookSet, Hooks};
 use crate::naming::{sanitize_component, sanitize_file_stem};
 use crate::options::Options;
+use crate::plugin::usage::UsageMonitor;
+use crate::plugin::{Cleanup, FeatureStage, Features, PluginRun, Plugins};
 use crate::report::{
     BatchReport, ChapterReport, DownloadReport, Output, PageOutcome, PageRecord, StageFailure,
 };
@@ -56,12 +58,37 @@ pub struct DownloaderBuilder {
     client: Option<Client>,
     hooks: HookSet,
     stages: StageSet,
+    features: Features,
+    plugins: bool,
     reporter: Arc<dyn Reporter>,
     check_exception: bool,
     cancel: CancellationToken,
 }
 
 impl DownloaderBuilder {
+    /// Exports for the downloads of this downloader: the Python package's `extra=`
+    /// (spec §5.1). Each runs after the album for an album download and after the chapter
+    /// for a chapter download; their files are listed in the report.
+    ///
+    /// ```
+    /// # fn f(options: jmcomic::Options) -> Result<(), jmcomic::Error> {
+    /// use jmcomic::plugin::Feature;
+    /// let downloader = jmcomic::Downloader::builder(options)
+    ///     .extra(Feature::export_pdf() + Feature::export_cbz())
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn extra(mut self, features: impl Into<Features>) -> Self {
+        self.features = self.features.chain(features);
+        self
+    }
+
+    /// Whether the option file's `plugins` run (default true, as in the Python package).
+    pub fn plugins(mut self, yes: bool) -> Self {
+        self.plugins = yes;
+        self
+    }
+
     /// Uses this client instead of one built from the options.
     pub fn client(mut self, client: Client) -> Self {
         self.client = Some(client);
@@ -122,9 +149,51 @@ impl DownloaderBuilder {
     /// Builds the downloader (and its client, unless one was given). No network I/O; the
     /// base directory is created and checked for writing, so a bad `dir_rule.base_dir` is
     /// reported before anything is downloaded.
-    pub fn build(self) -> Result<Downloader> {
+    ///
+    /// The option file's plugins are loaded here (see [`crate::plugin`]): unknown keys and
+    /// bad arguments are reported per `plugins.valid`, `after_init` settings applied, and
+    /// `usage_log` started.
+    pub fn build(mut self) -> Result<Downloader> {
+        let plugins = if self.plugins {
+            Some(Plugins::load(&mut self.options).map_err(Error::Plugin)?)
+        } else {
+            None
+        };
         let o = &self.options;
         check_writable(o.dir_rule.base_dir())?;
+        let deletions = plugins
+            .as_ref()
+            .map_or_else(Default::default, |p| Arc::clone(&p.deletions));
+        let mut hooks = self.hooks;
+        let mut stages = StageSet::default();
+        if let Some(p) = &plugins {
+            if let Some(h) = p.hooks().map_err(Error::Plugin)? {
+                hooks.push(h);
+            }
+            for s in p.stages() {
+                stages.push(s);
+            }
+        }
+        for s in self.stages.iter() {
+            stages.push(Arc::clone(s));
+        }
+        for f in self.features.iter() {
+            stages.push(Arc::new(FeatureStage {
+                feature: f.clone(),
+                deletions: Arc::clone(&deletions),
+            }));
+        }
+        if !stages.is_empty() {
+            stages.push(Arc::new(Cleanup {
+                deletions,
+                album_consumers: !self.features.is_empty()
+                    || plugins.as_ref().is_some_and(Plugins::has_album_exports),
+            }));
+        }
+        let usage = plugins
+            .as_ref()
+            .and_then(|p| p.usage.as_ref())
+            .and_then(UsageMonitor::start);
         let client = match self.client {
             Some(c) => c,
             None => o.client_builder()?.build()?,
@@ -136,8 +205,10 @@ impl DownloaderBuilder {
             inner: Arc::new(Inner {
                 claims: std::sync::Mutex::new(Claims::default()),
                 client,
-                hooks: self.hooks,
-                stages: self.stages,
+                hooks,
+                stages,
+                plugins: plugins.map(Arc::new),
+                _usage: usage,
                 stage_slots: Arc::new(Semaphore::new(t.cpu.max(1))),
                 reporter: self.reporter,
                 check_exception: self.check_exception,
@@ -147,10 +218,10 @@ impl DownloaderBuilder {
                 images: Arc::new(Semaphore::new(
                     t.image.max(1).saturating_mul(t.album.max(1)),
                 )),
-                cpu: CpuPool::new(t.cpu.max(1)).map_err(|source| Error::Runtime {
+                cpu: Arc::new(CpuPool::new(t.cpu.max(1)).map_err(|source| Error::Runtime {
                     what: "CPU workers",
                     source: Arc::new(source),
-                })?,
+                })?),
                 chapters_per_album: t.photo.max(1),
                 pages_per_chapter: t.image.max(1),
                 page: PageSettings {
@@ -207,6 +278,10 @@ struct Inner {
     hooks: HookSet,
     /// After-chapter / after-album stages, in order.
     stages: StageSet,
+    /// The option file's plugins (jobs run on request).
+    plugins: Option<Arc<Plugins>>,
+    /// The `usage_log` thread, stopped with the downloader.
+    _usage: Option<UsageMonitor>,
     /// Stages running at once (`threading.cpu`): they are CPU and disk work.
     stage_slots: Arc<Semaphore>,
     reporter: Arc<dyn Reporter>,
@@ -219,7 +294,7 @@ struct Inner {
     /// a CPU worker or being processed. Bounds memory and the load on the CDN.
     images: Arc<Semaphore>,
     /// CPU workers.
-    cpu: CpuPool,
+    cpu: Arc<CpuPool>,
     chapters_per_album: usize,
     pages_per_chapter: usize,
     page: PageSettings,
@@ -303,6 +378,8 @@ impl Downloader {
             client: None,
             hooks: HookSet::new(),
             stages: StageSet::default(),
+            features: Features::new(),
+            plugins: true,
             reporter: Arc::new(NoReporter),
             check_exception: true,
             cancel: CancellationToken::new(),
@@ -327,6 +404,58 @@ impl Downloader {
     /// The token that stops this downloader.
     pub fn cancel_token(&self) -> &CancellationToken {
         &self.inner.cancel
+    }
+
+    /// The option file's plugins, when they were loaded.
+    pub fn plugins(&self) -> Option<&Plugins> {
+        self.inner.plugins.as_deref()
+    }
+
+    /// Runs the option file's `after_init` jobs (`find_update`, `subscribe_album_update`,
+    /// `send_qq_email`, `login`…); the Python package runs them when the option is made.
+    /// The `jmcomic` command runs them before the ids it is given. An entry with
+    /// `safe: false` that fails makes this an error.
+    pub async fn run_after_init(&self) -> Result<PluginRun> {
+        self.run_plugin_group("after_init").await
+    }
+
+    /// Runs the jobs of a plugin group by name (the Python `option.call_all_plugin(group)`,
+    /// e.g. `main` or `after_download`).
+    pub async fn run_plugin_group(&self, group: &str) -> Result<PluginRun> {
+        match &self.inner.plugins {
+            Some(p) => p.run_group(group, self).await.map_err(Error::Plugin),
+            None => Ok(PluginRun::default()),
+        }
+    }
+
+    /// The same downloader with one more hook (plugin jobs that filter their own
+    /// downloads). It shares the client, the limits and the CPU workers.
+    pub(crate) fn with_extra_hook(&self, hook: Arc<dyn Hooks>) -> Downloader {
+        let i = &self.inner;
+        let mut hooks = i.hooks.clone();
+        hooks.push_arc(hook);
+        Downloader {
+            inner: Arc::new(Inner {
+                claims: std::sync::Mutex::new(Claims::default()),
+                options: Arc::clone(&i.options),
+                client: i.client.clone(),
+                hooks,
+                stages: i.stages.clone(),
+                plugins: i.plugins.clone(),
+                _usage: None,
+                stage_slots: Arc::clone(&i.stage_slots),
+                reporter: Arc::clone(&i.reporter),
+                check_exception: false,
+                cancel: i.cancel.clone(),
+                albums: Arc::clone(&i.albums),
+                albums_limit: i.albums_limit,
+                images: Arc::clone(&i.images),
+                cpu: Arc::clone(&i.cpu),
+                chapters_per_album: i.chapters_per_album,
+                pages_per_chapter: i.pages_per_chapter,
+                page: i.page.clone(),
+            }),
+        }
     }
 
     fn event(&self, e: &Event) {

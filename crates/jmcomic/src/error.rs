@@ -64,6 +64,10 @@ pub enum Error {
         /// What was done before.
         report: Box<DownloadReport>,
     },
+    /// A plugin entry stopped the program (an unknown key or bad arguments with
+    /// `valid: raise`, a failure with `safe: false`).
+    #[error(transparent)]
+    Plugin(crate::plugin::PluginError),
     /// The download was stopped before it could start.
     #[error("the download was cancelled")]
     Cancelled,
@@ -131,6 +135,9 @@ impl Error {
     /// Whether the error is about the user's input or settings (ids, options, rules) rather
     /// than the site or the network.
     pub fn is_usage(&self) -> bool {
+        if let Error::Plugin(e) = self {
+            return e.usage;
+        }
         matches!(
             self,
             Error::Options(_)

@@ -55,6 +55,9 @@ pub enum Cause {
     /// A CPU worker failed while processing the page (a bug: please report it).
     #[error("a CPU worker failed")]
     Worker,
+    /// A mail could not be sent (`send_qq_email`).
+    #[error(transparent)]
+    Mail(Arc<crate::mail::MailError>),
     /// A plugin or feature failed for a reason of its own.
     #[error("{message}")]
     Plugin {
@@ -103,7 +106,7 @@ impl Cause {
     }
 
     /// A short name of the kind of failure, for programs: `client`, `image`, `io`, `export`,
-    /// `dir_rule`, `name_clash`, `stopped`, `worker`, `plugin`.
+    /// `dir_rule`, `name_clash`, `stopped`, `worker`, `mail`, `plugin`.
     pub fn kind(&self) -> &'static str {
         match self {
             Cause::Client(_) => "client",
@@ -114,13 +117,14 @@ impl Cause {
             Cause::NameClash { .. } => "name_clash",
             Cause::Stopped(_) => "stopped",
             Cause::Worker => "worker",
+            Cause::Mail(_) => "mail",
             Cause::Plugin { .. } => "plugin",
         }
     }
 
     /// Whether the site or the network is to blame (running again later may help).
     pub fn is_network(&self) -> bool {
-        matches!(self, Cause::Client(_))
+        matches!(self, Cause::Client(_)) || matches!(self, Cause::Mail(e) if e.is_transient())
     }
 
     /// Whether the download was stopped rather than failing.
@@ -147,6 +151,12 @@ impl From<jmcomic_client::Error> for Cause {
 impl From<jmcomic_image::Error> for Cause {
     fn from(e: jmcomic_image::Error) -> Self {
         Cause::Image(e)
+    }
+}
+
+impl From<crate::mail::MailError> for Cause {
+    fn from(e: crate::mail::MailError) -> Self {
+        Cause::Mail(Arc::new(e))
     }
 }
 

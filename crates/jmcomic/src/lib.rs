@@ -30,6 +30,7 @@ mod hooks;
 pub mod mail;
 pub mod naming;
 pub mod options;
+pub mod plugin;
 mod report;
 pub mod stage;
 pub mod storage;

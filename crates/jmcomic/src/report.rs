@@ -216,7 +216,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn of(what: String, cause: &Cause) -> Self {
+    pub(crate) fn of(what: String, cause: &Cause) -> Self {
         Failure {
             what,
             reason: cause.to_string(),

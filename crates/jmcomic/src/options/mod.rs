@@ -2,7 +2,7 @@
 //!
 //! Users keep their existing `option.yml`: every key of spec §3.2 is read with the same
 //! meaning, old files get the same compatibility migrations (§3.1), and plugin sections are
-//! parsed (and listed by [`Options::unsupported_plugins`]) even though no plugin runs yet.
+//! parsed here and run by [`crate::plugin`].
 //! What differs is stricter and friendlier error handling (W11): an empty file means "all
 //! defaults", `.yaml` and `.json` work, `null` never crashes, and mistakes are reported with
 //! file, line and key, e.g.
@@ -34,6 +34,7 @@ mod node;
 mod output;
 mod raw;
 mod resolve;
+mod rewrite;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,8 @@ use regex::Regex;
 use crate::dir_rule::DirRule;
 
 pub use error::OptionError;
+pub(crate) use resolve::absolute;
+pub(crate) use rewrite::set_plugin_dict_value;
 
 /// The environment variable that conventionally names the option file (spec §3.3, used by
 /// the Python package's `create_option_by_env` and CLIs).
@@ -797,9 +800,9 @@ impl Options {
         Ok(b)
     }
 
-    /// Every plugin entry as `(group, plugin)`, in file order. No plugin runs in this
-    /// version; the caller tells the user which ones are skipped.
-    pub fn unsupported_plugins(&self) -> Vec<(String, String)> {
+    /// Every plugin entry as `(group, plugin)`, in file order (what runs, and how, is
+    /// [`crate::plugin`]'s business).
+    pub fn plugin_entries(&self) -> Vec<(String, String)> {
         self.plugins
             .groups
             .iter()
@@ -838,17 +841,6 @@ impl Options {
             .is_some_and(|v| !matches!(v, serde_json::Value::Bool(false)))
         {
             n.push("client.cache has no effect yet".into());
-        }
-        if self.plugins.groups.iter().any(|(_, e)| !e.is_empty()) {
-            n.push(format!(
-                "{} plugin entr{} will not run: plugins are not supported yet",
-                self.unsupported_plugins().len(),
-                if self.unsupported_plugins().len() == 1 {
-                    "y"
-                } else {
-                    "ies"
-                }
-            ));
         }
         n
     }

@@ -44,7 +44,7 @@ pub(crate) fn current_dir() -> PathBuf {
 
 /// Makes `p` absolute against the current directory and removes `.`/`..` lexically, like
 /// Python's `os.path.abspath`.
-fn absolute(p: &Path) -> PathBuf {
+pub(crate) fn absolute(p: &Path) -> PathBuf {
     let joined = if p.is_absolute() {
         p.to_path_buf()
     } else {

@@ -73,7 +73,7 @@ fn every_python_option_file_loads() {
         let o =
             Options::from_file_with_env(data(name), &env).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(o.source.as_deref(), Some(data(name).as_path()));
-        let plugins = o.unsupported_plugins();
+        let plugins = o.plugin_entries();
         let entries: usize = o.plugins.groups.iter().map(|(_, e)| e.len()).sum();
         assert_eq!(plugins.len(), entries, "{name}");
         o.client_builder()
@@ -119,12 +119,12 @@ fn doc_full_example_values() {
         o.dir_rule.base_dir()
     );
     assert_eq!(o.dir_rule.normalize_zh(), None);
-    assert!(o.unsupported_plugins().is_empty());
+    assert!(o.plugin_entries().is_empty());
     assert!(o.notices().iter().any(|n| n.contains("html")));
 }
 
 #[test]
-fn doc_plugins_example_is_parsed_not_run() {
+fn doc_plugins_example_is_parsed() {
     let o = Options::from_file_with_env(data("doc_plugins_example.yml"), &no_env).expect("loads");
     let names: Vec<&str> = o.plugins.groups.iter().map(|(g, _)| g.as_str()).collect();
     assert_eq!(
@@ -138,7 +138,7 @@ fn doc_plugins_example_is_parsed_not_run() {
             "after_photo"
         ]
     );
-    let list = o.unsupported_plugins();
+    let list = o.plugin_entries();
     assert_eq!(list.len(), 19);
     assert_eq!(
         list[0],
@@ -191,7 +191,7 @@ fn ci_option_files_values() {
         api.client.domain.domains_for("api").is_empty(),
         "api uses the built-in list"
     );
-    assert_eq!(api.unsupported_plugins().len(), 3);
+    assert_eq!(api.plugin_entries().len(), 3);
     let retry = &group(&api, "after_init")[2];
     assert_eq!(retry.kwargs["retry_config"]["retry_rounds"], 3);
 

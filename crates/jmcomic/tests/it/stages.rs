@@ -149,6 +149,7 @@ async fn stages_run_after_each_chapter_and_album_off_the_runtime() {
     let events = events.lock().unwrap().clone();
     let kinds: Vec<&str> = events
         .iter()
+        .filter(|e| e["stage"] == "recorder")
         .map(|e| e["event"].as_str().unwrap())
         .collect();
     assert_eq!(kinds.iter().filter(|k| **k == "stage_started").count(), 4);

@@ -1,0 +1,48 @@
+//! Runs a work plugin entry inside a download (as a stage).
+
+pub(crate) use super::exports::Scope;
+use super::exports::{self, Caller, ExportKey};
+use super::runner::{Deletions, Entry, Failure};
+use crate::failure::Cause;
+use crate::report::Output;
+use crate::stage::StageContext;
+
+/// Does the work of `entry` for the scope.
+pub(crate) fn run_entry(
+    entry: &Entry,
+    cx: &StageContext,
+    scope: Scope<'_>,
+    deletions: &Deletions,
+) -> Result<Vec<Output>, Failure> {
+    let kw = entry.kwargs()?;
+    let stage = entry.stage_name();
+    if let Some(key) = ExportKey::from_plugin(entry.key()) {
+        return exports::run(key, &kw, cx, &scope, Caller::Plugin, deletions, &stage);
+    }
+    match entry.key() {
+        "calibre_metadata" => super::files::calibre(&kw, cx, &scope, &stage),
+        "delete_duplicated_files" => super::files::delete_duplicates(&kw, cx, entry.logs()),
+        "download_cover" => super::files::download_cover(&kw, cx, &scope, &stage),
+        "send_qq_email" => {
+            cx.block_on(super::notify::send(&kw))?;
+            Ok(Vec::new())
+        }
+        "login" | "favorite_folder_export" => Err(needs_account(entry.key()).into()),
+        // Every other key is a setting or a decision, applied elsewhere.
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The failure of a plugin that needs the account features.
+pub(crate) fn needs_account(key: &str) -> Cause {
+    let instead = if key == "login" {
+        "; to download as a logged-in user, put the browser's `AVS` cookie in \
+         client.postman.meta_data.cookies"
+    } else {
+        ""
+    };
+    Cause::plugin(format!(
+        "`{key}` needs the account features (login, favourites), which this build does not \
+         have yet{instead}"
+    ))
+}
