@@ -8,10 +8,12 @@
 mod archive;
 mod dir_rule;
 mod faults;
+mod features;
 mod hostile;
 mod mail;
 mod options;
 mod pipeline;
+mod readers;
 mod smtp_server;
 mod stages;
 mod support;
