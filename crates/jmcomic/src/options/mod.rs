@@ -543,6 +543,14 @@ static ENV_PATTERN: LazyLock<Regex> =
     // The Python package's pattern (spec §3.2); a constant, so it always compiles.
     LazyLock::new(|| Regex::new(r"\$\{(.*?)\}").expect("constant regex"));
 
+/// The names of the `${NAME}` references in `text`.
+pub(crate) fn env_names(text: &str) -> Vec<String> {
+    ENV_PATTERN
+        .captures_iter(text)
+        .filter_map(|c| c.get(1).map(|m| m.as_str().to_owned()))
+        .collect()
+}
+
 /// Expands `${NAME}` with `env`; `Err(name)` for the first variable that is not set.
 pub(crate) fn expand_env(text: &str, env: EnvLookup<'_>) -> Result<String, String> {
     if !text.contains("${") {

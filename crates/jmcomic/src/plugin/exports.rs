@@ -351,8 +351,11 @@ pub(crate) fn run(
     }
     let delete = kw.bool("delete_original_file", false)?;
     let src = source(cx, scope)?;
-    if src.pages.is_empty() {
-        return Err(Cause::plugin("nothing to export: no page of it is on disk").into());
+    if src.pages.is_empty() && key != ExportKey::Cbz {
+        // Every page was left out by a filter (`image_suffix_filter`, a hook): there is
+        // nothing to export, which is not a failure (the Python plugins log and return).
+        info!("{stage}: no page to export (every page was skipped)");
+        return Ok(Vec::new());
     }
     let chapter = scope.chapter();
     let chapter_id = chapter.map(|c| c.id);

@@ -132,10 +132,39 @@ impl Entry {
     /// The arguments, `${ENV}` expanded now (the Python package does it when the plugin is
     /// invoked, so a file naming an unset variable loads, and fails only if it runs).
     pub(crate) fn kwargs(&self) -> Result<Kwargs, Failure> {
-        let map = self
-            .raw
-            .expanded_kwargs()
-            .map_err(|e| Cause::plugin(e.to_string()))?;
+        if self.info.support == Support::NeedsAccount {
+            // Say what matters first: the arguments cannot make it run.
+            return Err(super::work::needs_account(self.key()).into());
+        }
+        // Every missing variable at once, so one run tells the user all of them.
+        let mut missing = Vec::new();
+        let mut map = self.raw.kwargs.clone();
+        for v in map.values_mut() {
+            if let Value::String(s) = v {
+                match crate::options::expand_env(s, &crate::options::process_env) {
+                    Ok(e) => *s = e,
+                    Err(_) => missing.extend(
+                        crate::options::env_names(s)
+                            .into_iter()
+                            .filter(|n| std::env::var(n).is_err()),
+                    ),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            missing.sort();
+            missing.dedup();
+            return Err(Cause::plugin(format!(
+                "plugin `{}`: its kwargs use environment variables that are not set: {}",
+                self.key(),
+                missing
+                    .iter()
+                    .map(|m| format!("${{{m}}}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .into());
+        }
         Ok(Kwargs::new(self.key(), map))
     }
 
@@ -350,6 +379,10 @@ impl Stage for Cleanup {
         for d in dirs {
             let _ = std::fs::remove_dir(&d);
         }
+        // The album's own folder too, once empty (never the base directory).
+        if cx.album_dir != cx.options.dir_rule.base_dir() {
+            let _ = std::fs::remove_dir(&cx.album_dir);
+        }
         Ok(Vec::new())
     }
 }
@@ -432,7 +465,8 @@ pub(crate) struct EntryStage {
 impl EntryStage {
     fn run(&self, cx: &StageContext, scope: super::work::Scope<'_>) -> StageResult {
         let result = super::work::run_entry(&self.entry, cx, scope, &self.deletions);
-        if result.is_err() {
+        // Only a failed export over the pages keeps them (a mail that failed does not).
+        if result.is_err() && super::exports::ExportKey::from_plugin(self.entry.key()).is_some() {
             self.deletions
                 .block(cx, format!("{} did not complete", self.name));
         }

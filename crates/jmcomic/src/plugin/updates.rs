@@ -24,7 +24,6 @@ pub(crate) async fn run_job(entry: &Entry, downloader: &Downloader) -> Result<Pl
             super::notify::send(&kw).await?;
             Ok(PluginRun::default())
         }
-        "login" | "favorite_folder_export" => Err(super::work::needs_account(entry.key()).into()),
         _ => Ok(PluginRun::default()),
     }
 }

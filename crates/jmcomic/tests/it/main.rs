@@ -13,6 +13,7 @@ mod hostile;
 mod mail;
 mod options;
 mod pipeline;
+mod plugins;
 mod readers;
 mod smtp_server;
 mod stages;
