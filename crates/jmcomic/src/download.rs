@@ -29,6 +29,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
+use crate::archive::{DownloadArchive, ExportEntry, PageEntry};
 use crate::cpu::CpuPool;
 use crate::error::{Error, Result};
 use crate::events::{Event, NoReporter, Reporter};
@@ -50,6 +51,9 @@ use crate::storage;
 /// reported as failed. Network failures are retried by the client (domains × rounds); this
 /// covers bodies that arrive complete but corrupt.
 const CORRUPT_PAGE_REFETCHES: u32 = 2;
+
+/// The name under which failures to update the download archive are reported.
+const ARCHIVE_STAGE: &str = "download archive";
 
 /// Builds a [`Downloader`].
 #[must_use]
@@ -190,6 +194,12 @@ impl DownloaderBuilder {
                     || plugins.as_ref().is_some_and(Plugins::has_album_exports),
             }));
         }
+        let archive = match &o.download.archive {
+            Some(path) => {
+                Some(DownloadArchive::open(path).map_err(|e| Error::Archive(Arc::new(e)))?)
+            }
+            None => None,
+        };
         let usage = plugins
             .as_ref()
             .and_then(|p| p.usage.as_ref())
@@ -208,6 +218,7 @@ impl DownloaderBuilder {
                 hooks,
                 stages,
                 plugins: plugins.map(Arc::new),
+                archive,
                 _usage: usage,
                 stage_slots: Arc::new(Semaphore::new(t.cpu.max(1))),
                 reporter: self.reporter,
@@ -280,6 +291,8 @@ struct Inner {
     stages: StageSet,
     /// The option file's plugins (jobs run on request).
     plugins: Option<Arc<Plugins>>,
+    /// The download archive, when one is configured.
+    archive: Option<DownloadArchive>,
     /// The `usage_log` thread, stopped with the downloader.
     _usage: Option<UsageMonitor>,
     /// Stages running at once (`threading.cpu`): they are CPU and disk work.
@@ -442,6 +455,7 @@ impl Downloader {
                 hooks,
                 stages: i.stages.clone(),
                 plugins: i.plugins.clone(),
+                archive: i.archive.clone(),
                 _usage: None,
                 stage_slots: Arc::clone(&i.stage_slots),
                 reporter: Arc::clone(&i.reporter),
@@ -634,6 +648,24 @@ impl Downloader {
             report.outputs.extend(ran.outputs);
             report.stage_failures.extend(ran.failures);
         }
+        if let Some(dir) = &report.album_dir
+            && dir != self.inner.options.dir_rule.base_dir()
+            && report
+                .chapters
+                .iter()
+                .all(|c| c.pages.iter().all(|p| !p.outcome.is_on_disk()))
+        {
+            // Only removed when empty: nothing of this run is there.
+            let _ = std::fs::remove_dir(dir);
+        }
+        if let Err(reason) = self.record_outputs(album.id, &report.outputs).await {
+            report.stage_failures.push(StageFailure {
+                stage: ARCHIVE_STAGE.to_owned(),
+                chapter: None,
+                reason,
+                fatal: false,
+            });
+        }
         self.inner.hooks.after_album(album, report);
         self.event(&Event::AlbumDone {
             id: album.id,
@@ -822,6 +854,7 @@ impl Downloader {
         turn.wait().await;
         let clashes = self.claim(&chapter, &dir, &images);
         turn.pass();
+        let archived = &self.archived_pages(chapter.id).await;
         let chapter_ref = &chapter;
         let dir_ref = &dir;
         let clashes = &clashes;
@@ -833,7 +866,11 @@ impl Downloader {
                     Some(reason) => {
                         self.fail_page(album, chapter_ref, dir_ref, &image, reason.clone())
                     }
-                    None => self.run_page(album, chapter_ref, dir_ref, image).await,
+                    None => {
+                        let recorded = archived.contains(&image.file_name);
+                        self.run_page(album, chapter_ref, dir_ref, image, recorded)
+                            .await
+                    }
                 }
             })
             .buffer_unordered(self.inner.pages_per_chapter)
@@ -841,10 +878,26 @@ impl Downloader {
             .await;
         pages.sort_by_key(|p| p.index);
         report.pages = pages;
+        if let Err(reason) = self.record_pages(album, &report).await {
+            stages.failures.push(StageFailure {
+                stage: ARCHIVE_STAGE.to_owned(),
+                chapter: Some(chapter.id),
+                reason,
+                fatal: false,
+            });
+        }
         if self.release_dir(&dir) {
             let swept_dir = dir.clone();
-            let _ =
-                tokio::task::spawn_blocking(move || storage::sweep_temp_files(&swept_dir)).await;
+            let nothing_here = report.pages.iter().all(|p| !p.outcome.is_on_disk());
+            let _ = tokio::task::spawn_blocking(move || {
+                storage::sweep_temp_files(&swept_dir);
+                // A chapter with no page here (all recorded in the archive and moved, or all
+                // failed) leaves no empty folder behind (removing fails unless empty).
+                if nothing_here {
+                    let _ = std::fs::remove_dir(&swept_dir);
+                }
+            })
+            .await;
         }
         self.inner.hooks.after_chapter(album, &chapter, &report);
         self.event(&Event::ChapterDone {
@@ -926,12 +979,91 @@ impl Downloader {
         (dir.join(name), target)
     }
 
+    /// The pages of a chapter the download archive records as done (empty without an
+    /// archive; an archive that cannot be read now is warned about and ignored: the pages
+    /// are then checked on disk as usual).
+    async fn archived_pages(&self, chapter: JmId) -> std::collections::HashSet<String> {
+        let Some(archive) = self.inner.archive.clone() else {
+            return std::collections::HashSet::new();
+        };
+        match tokio::task::spawn_blocking(move || archive.pages_of_chapter(chapter)).await {
+            Ok(Ok(pages)) => pages,
+            Ok(Err(e)) => {
+                warn!("download archive: cannot read chapter {chapter}: {e}");
+                std::collections::HashSet::new()
+            }
+            Err(_) => std::collections::HashSet::new(),
+        }
+    }
+
+    /// Records the chapter's pages on disk (written or reused) in the download archive.
+    async fn record_pages(&self, album: &Album, report: &ChapterReport) -> Result<(), Cause> {
+        let Some(archive) = self.inner.archive.clone() else {
+            return Ok(());
+        };
+        let done: Vec<(u32, String, PathBuf)> = report
+            .pages
+            .iter()
+            .filter(|p| p.outcome.is_on_disk())
+            .map(|p| (p.index, p.file_name.clone(), p.path.clone()))
+            .collect();
+        if done.is_empty() {
+            return Ok(());
+        }
+        let (album_id, chapter) = (album.id, report.id);
+        let title = album.name.clone();
+        tokio::task::spawn_blocking(move || {
+            let entries: Vec<PageEntry> = done
+                .into_iter()
+                .map(|(index, file, path)| {
+                    let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+                    PageEntry::new(album_id, chapter, index, file, path, size)
+                })
+                .collect();
+            archive.record_album(album_id, &title)?;
+            archive.record_pages(&entries)
+        })
+        .await
+        .map_err(|_| Cause::Worker)?
+        .map_err(|e| Cause::Archive(Arc::new(e)))
+    }
+
+    /// Records the files the download's stages made in the download archive.
+    async fn record_outputs(&self, album: JmId, outputs: &[Output]) -> Result<(), Cause> {
+        let Some(archive) = self.inner.archive.clone() else {
+            return Ok(());
+        };
+        if outputs.is_empty() {
+            return Ok(());
+        }
+        let entries: Vec<ExportEntry> = outputs
+            .iter()
+            .map(|o| {
+                ExportEntry::new(
+                    album,
+                    o.chapter,
+                    o.kind.clone(),
+                    o.path.clone(),
+                    "",
+                    o.bytes,
+                )
+            })
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            entries.iter().try_for_each(|e| archive.record_export(e))
+        })
+        .await
+        .map_err(|_| Cause::Worker)?
+        .map_err(|e| Cause::Archive(Arc::new(e)))
+    }
+
     async fn run_page(
         &self,
         album: &Album,
         chapter: &Chapter,
         dir: &Path,
         image: Image,
+        archived: bool,
     ) -> PageRecord {
         let (path, target) = self.page_path(dir, &image);
         let outcome = match self.inner.hooks.before_image(chapter, &image, &path) {
@@ -942,7 +1074,10 @@ impl Downloader {
                     reason: Cause::Stopped(Stop::ByHook),
                 }
             }
-            Control::Continue => self.fetch_page(chapter, &image, &path, target).await,
+            Control::Continue => {
+                self.fetch_page(chapter, &image, &path, target, archived)
+                    .await
+            }
         };
         self.finish_page(album, chapter, &image, path, outcome)
     }
@@ -994,6 +1129,7 @@ impl Downloader {
         image: &Image,
         path: &Path,
         target: Option<Format>,
+        archived: bool,
     ) -> PageOutcome {
         let cancelled = || PageOutcome::Failed {
             reason: Cause::Stopped(Stop::NotDownloaded),
@@ -1004,6 +1140,11 @@ impl Downloader {
         let page = &self.inner.page;
         if page.cache && self.existing_is_complete(path).await {
             return PageOutcome::Reused;
+        }
+        // Recorded as done and not where the rule puts it: the user moved (or removed) it;
+        // the archive's word is what keeps it from being fetched again.
+        if archived {
+            return PageOutcome::Archived;
         }
         let Ok(_permit) = self.inner.images.acquire().await else {
             return cancelled();

@@ -68,6 +68,9 @@ pub enum Error {
     /// `valid: raise`, a failure with `safe: false`).
     #[error(transparent)]
     Plugin(crate::plugin::PluginError),
+    /// The download archive (`download.archive`, `--archive`) cannot be used.
+    #[error(transparent)]
+    Archive(Arc<crate::archive::ArchiveError>),
     /// The download was stopped before it could start.
     #[error("the download was cancelled")]
     Cancelled,

@@ -55,6 +55,9 @@ pub enum Cause {
     /// A CPU worker failed while processing the page (a bug: please report it).
     #[error("a CPU worker failed")]
     Worker,
+    /// The download archive could not be read or written.
+    #[error(transparent)]
+    Archive(Arc<crate::archive::ArchiveError>),
     /// A mail could not be sent (`send_qq_email`).
     #[error(transparent)]
     Mail(Arc<crate::mail::MailError>),
@@ -106,7 +109,7 @@ impl Cause {
     }
 
     /// A short name of the kind of failure, for programs: `client`, `image`, `io`, `export`,
-    /// `dir_rule`, `name_clash`, `stopped`, `worker`, `mail`, `plugin`.
+    /// `dir_rule`, `name_clash`, `stopped`, `worker`, `mail`, `archive`, `plugin`.
     pub fn kind(&self) -> &'static str {
         match self {
             Cause::Client(_) => "client",
@@ -118,6 +121,7 @@ impl Cause {
             Cause::Stopped(_) => "stopped",
             Cause::Worker => "worker",
             Cause::Mail(_) => "mail",
+            Cause::Archive(_) => "archive",
             Cause::Plugin { .. } => "plugin",
         }
     }

@@ -25,6 +25,9 @@ pub enum PageOutcome {
     },
     /// A complete file was already on disk (`download.cache`).
     Reused,
+    /// Recorded as done in the download archive (`download.archive`) and not at its path
+    /// (its folder was moved, or the file deleted on purpose): not fetched again.
+    Archived,
     /// Left out by a hook.
     Skipped,
     /// Could not be downloaded; nothing was written under its name.
@@ -100,7 +103,10 @@ impl ChapterReport {
             && self.pages.iter().all(|p| {
                 matches!(
                     p.outcome,
-                    PageOutcome::Written { .. } | PageOutcome::Reused | PageOutcome::Skipped
+                    PageOutcome::Written { .. }
+                        | PageOutcome::Reused
+                        | PageOutcome::Skipped
+                        | PageOutcome::Archived
                 )
             })
     }
@@ -274,6 +280,7 @@ impl Serialize for DownloadReport {
             complete: bool,
             pages_written: usize,
             pages_reused: usize,
+            pages_archived: usize,
             pages_failed: usize,
             bytes_downloaded: u64,
             bytes_written: u64,
@@ -293,6 +300,7 @@ impl Serialize for DownloadReport {
             complete: self.is_complete(),
             pages_written: self.pages_written(),
             pages_reused: self.pages_reused(),
+            pages_archived: self.pages_archived(),
             pages_failed: self.pages_failed(),
             bytes_downloaded: self.bytes_downloaded(),
             bytes_written: self.bytes_written(),
@@ -386,6 +394,14 @@ impl DownloadReport {
         self.chapters
             .iter()
             .map(|c| c.count(|o| matches!(o, PageOutcome::Reused)))
+            .sum()
+    }
+
+    /// Pages recorded in the download archive and not fetched again.
+    pub fn pages_archived(&self) -> usize {
+        self.chapters
+            .iter()
+            .map(|c| c.count(|o| matches!(o, PageOutcome::Archived)))
             .sum()
     }
 

@@ -98,6 +98,13 @@ pub struct Options {
 pub struct DownloadOptions {
     /// `download.cache`: skip images whose file already exists (default true).
     pub cache: bool,
+    /// `download.archive` (new): a download archive (SQLite) recording every page and
+    /// export done; pages recorded there are never fetched again, even when their folder
+    /// was moved (see [`crate::archive`]). `${ENV}` expanded, made absolute.
+    pub archive: Option<PathBuf>,
+    /// `download.album_json` (new, default false): an `album.json` per album in its folder
+    /// (the album's fields, chapters and files).
+    pub album_json: bool,
     /// `download.image`.
     pub image: ImageOptions,
     /// `download.threading`.
@@ -662,6 +669,8 @@ impl Default for Options {
             dir_rule: DirRule::default_in(resolve::current_dir()),
             download: DownloadOptions {
                 cache: true,
+                archive: None,
+                album_json: false,
                 image: ImageOptions::default(),
                 threading: Threading::default(),
             },

@@ -231,6 +231,13 @@ pub(crate) fn to_yaml(o: &Options) -> String {
             "download",
             map(vec![
                 ("cache", Out::Bool(d.cache)),
+                (
+                    "archive",
+                    d.archive
+                        .as_ref()
+                        .map_or(Out::Null, |p| Out::Str(p.display().to_string())),
+                ),
+                ("album_json", Out::Bool(d.album_json)),
                 ("image", image),
                 ("threading", threading),
             ]),

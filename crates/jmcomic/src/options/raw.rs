@@ -78,6 +78,8 @@ pub(crate) struct RawDirRule {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct RawDownload {
     pub cache: Field<bool>,
+    pub archive: Field<String>,
+    pub album_json: Field<bool>,
     pub image: RawImage,
     pub threading: RawThreading,
 }
@@ -176,7 +178,7 @@ const TOP_KEYS: &[&str] = &[
     "log", "version", "dir_rule", "download", "client", "plugins",
 ];
 const DIR_RULE_KEYS: &[&str] = &["rule", "base_dir", "normalize_zh"];
-const DOWNLOAD_KEYS: &[&str] = &["cache", "image", "threading"];
+const DOWNLOAD_KEYS: &[&str] = &["cache", "archive", "album_json", "image", "threading"];
 const IMAGE_KEYS: &[&str] = &[
     "decode",
     "suffix",
@@ -543,6 +545,8 @@ impl RawOptions {
         };
         let download = RawDownload {
             cache: dl.bool("cache")?,
+            archive: dl.string("archive")?,
+            album_json: dl.bool("album_json")?,
             image,
             threading,
         };

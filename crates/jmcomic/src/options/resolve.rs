@@ -147,7 +147,7 @@ pub(crate) fn resolve(raw: RawOptions, env: EnvLookup<'_>) -> Result<Options, Op
     Ok(Options {
         log,
         dir_rule: resolve_dir_rule(raw.dir_rule, env)?,
-        download: resolve_download(raw.download)?,
+        download: resolve_download(raw.download, env)?,
         client: resolve_client(raw.client, env)?,
         plugins: resolve_plugins(raw.plugins)?,
         source: None,
@@ -217,7 +217,19 @@ fn normalize_suffix(field: Field<String>) -> Result<Option<String>, OptionError>
     }
 }
 
-fn resolve_download(raw: super::raw::RawDownload) -> Result<DownloadOptions, OptionError> {
+fn resolve_download(
+    raw: super::raw::RawDownload,
+    env: EnvLookup<'_>,
+) -> Result<DownloadOptions, OptionError> {
+    let archive = match raw.archive {
+        Field::Set(s, line) if !s.trim().is_empty() => Some(absolute(Path::new(&expand(
+            &s,
+            "download.archive",
+            line,
+            env,
+        )?))),
+        _ => None,
+    };
     let im = raw.image;
     let image = ImageOptions {
         decode: im.decode.or(true),
@@ -300,6 +312,8 @@ fn resolve_download(raw: super::raw::RawDownload) -> Result<DownloadOptions, Opt
     };
     Ok(DownloadOptions {
         cache: raw.cache.or(true),
+        archive,
+        album_json: raw.album_json.or(false),
         image,
         threading,
     })

@@ -180,6 +180,21 @@ fn check_complete(c: &ChapterReport) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Pages of the scope recorded in the download archive and not on disk.
+fn archived_pages(scope: &Scope<'_>) -> usize {
+    let count = |c: &ChapterReport| {
+        c.pages
+            .iter()
+            .filter(|p| matches!(p.outcome, PageOutcome::Archived))
+            .count()
+    };
+    match scope {
+        Scope::Chapter(d) => count(&d.report),
+        Scope::Album(d) => d.report.chapters.iter().map(count).sum(),
+        _ => 0,
+    }
+}
+
 fn on_disk(c: &ChapterReport) -> Vec<PathBuf> {
     c.page_paths()
 }
@@ -351,6 +366,19 @@ pub(crate) fn run(
     }
     let delete = kw.bool("delete_original_file", false)?;
     let src = source(cx, scope)?;
+    let archived = archived_pages(scope);
+    if archived > 0 {
+        if src.pages.is_empty() {
+            // Done in an earlier run and moved away since (the download archive says so):
+            // there is nothing here to export again.
+            info!("{stage}: the pages are recorded in the download archive, not on disk: skipped");
+            return Ok(Vec::new());
+        }
+        return Err(Cause::plugin(format!(
+            "not exported: {archived} page(s) are recorded in the download archive but not on              disk (moved?); `jmcomic archive forget ID` makes them download again"
+        ))
+        .into());
+    }
     if src.pages.is_empty() && key != ExportKey::Cbz {
         // Every page was left out by a filter (`image_suffix_filter`, a hook): there is
         // nothing to export, which is not a failure (the Python plugins log and return).

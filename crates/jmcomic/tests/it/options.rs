@@ -236,6 +236,11 @@ fn workflow_files_values() {
 #[test]
 fn every_key_is_applied_yaml_extension() {
     let o = Options::from_file_with_env(data("all_keys.yaml"), &no_env).expect("loads");
+    assert_eq!(
+        o.download.archive.as_deref(),
+        Some(std::path::Path::new("/srv/comics/jm.archive"))
+    );
+    assert!(o.download.album_json);
     assert_eq!(o.log, LogMode::Pretty);
 
     assert_eq!(o.dir_rule.rule(), "Bd / {Aauthor} / {Pindex:03}-{Pname}");
