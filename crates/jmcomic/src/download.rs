@@ -862,15 +862,12 @@ impl Downloader {
         // (ordered buffering would); the report is put back in page order.
         let mut pages: Vec<PageRecord> = futures::stream::iter(images)
             .map(|image| async move {
-                match clashes.get(&image.index) {
-                    Some(reason) => {
-                        self.fail_page(album, chapter_ref, dir_ref, &image, reason.clone())
-                    }
-                    None => {
-                        let recorded = archived.contains(&image.file_name);
-                        self.run_page(album, chapter_ref, dir_ref, image, recorded)
-                            .await
-                    }
+                if let Some(reason) = clashes.get(&image.index) {
+                    self.fail_page(album, chapter_ref, dir_ref, &image, reason.clone())
+                } else {
+                    let recorded = archived.contains(&image.file_name);
+                    self.run_page(album, chapter_ref, dir_ref, image, recorded)
+                        .await
                 }
             })
             .buffer_unordered(self.inner.pages_per_chapter)
