@@ -187,6 +187,9 @@ impl DownloaderBuilder {
                 deletions: Arc::clone(&deletions),
             }));
         }
+        if o.download.album_json {
+            stages.push(Arc::new(crate::album_json::AlbumJson));
+        }
         if !stages.is_empty() {
             stages.push(Arc::new(Cleanup {
                 deletions,
@@ -636,13 +639,21 @@ impl Downloader {
         }
         report.stopped |= self.inner.cancel.is_cancelled();
         if !self.inner.stages.is_empty() {
-            let done = Arc::new(AlbumDone {
+            // Stages run one after the other; each sees what the earlier ones made.
+            let done = std::sync::Mutex::new(AlbumDone {
                 chapters: done_chapters,
                 report: report.clone(),
             });
             let ran = self
                 .run_stages(cx, None, false, move |stage, cx| {
-                    stage.after_album(cx, &done)
+                    let mut done = done
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let result = stage.after_album(cx, &done);
+                    if let Ok(outputs) = &result {
+                        done.report.outputs.extend(outputs.iter().cloned());
+                    }
+                    result
                 })
                 .await;
             report.outputs.extend(ran.outputs);

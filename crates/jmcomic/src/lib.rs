@@ -18,6 +18,7 @@
 //! descramble, encode) → [`storage`] (atomic files). Options come from [`Options`].
 #![deny(missing_docs)]
 
+mod album_json;
 mod api;
 pub mod archive;
 mod cpu;
@@ -35,6 +36,7 @@ mod report;
 pub mod stage;
 pub mod storage;
 
+pub use album_json::ALBUM_JSON;
 pub use api::{IntoId, blocking, download_album, download_batch, download_chapter, download_photo};
 pub use archive::{ArchiveError, DownloadArchive};
 pub use download::{Downloader, DownloaderBuilder};

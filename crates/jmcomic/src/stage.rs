@@ -215,7 +215,8 @@ pub struct AlbumDone {
     /// The chapters downloaded, with their page lists, in album order (chapters that
     /// failed before their page list was known are missing).
     pub chapters: Vec<Chapter>,
-    /// The report so far: every chapter, and the outputs of chapter stages.
+    /// The report so far: every chapter, and the outputs of the chapter stages and of the
+    /// album stages that ran before this one.
     pub report: DownloadReport,
 }
 

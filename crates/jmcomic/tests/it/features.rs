@@ -322,3 +322,54 @@ async fn an_incomplete_download_is_not_exported() {
         .count();
     assert_eq!(pdfs, 0);
 }
+
+/// `download.album_json`: the album's fields, chapters and files next to its pages; chapter
+/// downloads add their chapter to what is there.
+#[tokio::test]
+async fn album_json_describes_the_album_and_its_files() {
+    let emu = Emulator::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = options(&emu, tmp.path(), RULE, "download:\n  album_json: true\n");
+    let dl = downloader(o).extra(Feature::export_zip()).build().unwrap();
+    let report = dl.album(JmId::new(220_979)).await.unwrap();
+    let path = report.album_dir.clone().unwrap().join(jmcomic::ALBUM_JSON);
+    assert_eq!(report.export_paths("json"), [path.clone()]);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(v["album"]["id"], 220_979);
+    assert_eq!(
+        v["album"]["authors"],
+        serde_json::json!(["作者甲", "作者乙"])
+    );
+    let chapters = v["chapters"].as_array().unwrap();
+    assert_eq!(chapters.len(), 3);
+    assert_eq!(chapters[1]["title"], "第2話 中編");
+    let listed: Vec<PathBuf> = chapters
+        .iter()
+        .flat_map(|c| c["pages"].as_array().unwrap().iter())
+        .map(|p| PathBuf::from(p["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, report.page_paths());
+    assert!(listed.iter().all(|p| p.is_file()));
+    assert!(v["outputs"][0]["path"].as_str().unwrap().ends_with(".zip"));
+
+    // Two chapter downloads of another album: the file ends up listing both.
+    let dl = downloader(options(
+        &emu,
+        tmp.path(),
+        RULE,
+        "download:\n  album_json: true\n",
+    ))
+    .build()
+    .unwrap();
+    dl.chapter(JmId::new(268_851)).await.unwrap();
+    let report = dl.chapter(JmId::new(268_850)).await.unwrap();
+    let path = report.album_dir.clone().unwrap().join(jmcomic::ALBUM_JSON);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let ids: Vec<u64> = v["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [268_850, 268_851]);
+}
