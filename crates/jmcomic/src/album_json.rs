@@ -31,8 +31,7 @@ impl Stage for AlbumJson {
                     .chapters
                     .iter()
                     .find(|x| x.id == c.id)
-                    .map(|x| x.name.clone())
-                    .unwrap_or_else(|| c.name.clone());
+                    .map_or_else(|| c.name.clone(), |x| x.name.clone());
                 json!({
                     "id": c.id,
                     "title": title,
