@@ -333,7 +333,7 @@ async fn album_json_describes_the_album_and_its_files() {
     let dl = downloader(o).extra(Feature::export_zip()).build().unwrap();
     let report = dl.album(JmId::new(220_979)).await.unwrap();
     let path = report.album_dir.clone().unwrap().join(jmcomic::ALBUM_JSON);
-    assert_eq!(report.export_paths("json"), [path.clone()]);
+    assert_eq!(report.export_paths("json"), std::slice::from_ref(&path));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(v["album"]["id"], 220_979);
     assert_eq!(
