@@ -72,6 +72,15 @@ pub struct DownloadArgs {
     #[arg(long, value_name = "DIR", requires = "export")]
     pub export_dir: Option<PathBuf>,
 
+    /// Download archive (SQLite, created if missing; overrides download.archive): pages
+    /// recorded there are never fetched again, even after their folder was moved.
+    #[arg(long, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
+
+    /// Write an album.json (the album's fields, chapters and files) in each album's folder.
+    #[arg(long)]
+    pub album_json: bool,
+
     #[command(flatten)]
     pub common: Common,
 }
@@ -91,6 +100,53 @@ pub enum Command {
     Plugins {
         #[command(subcommand)]
         action: PluginsAction,
+    },
+    /// The download archive: what it records, and forgetting albums or chapters so they
+    /// download again.
+    Archive {
+        #[command(subcommand)]
+        action: ArchiveAction,
+    },
+}
+
+/// Which archive: `--archive FILE`, else the option file's `download.archive`.
+#[derive(Debug, Args, Clone)]
+pub struct ArchiveFile {
+    /// The archive file (default: download.archive of the option file).
+    #[arg(long, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
+}
+
+/// `archive` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ArchiveAction {
+    /// Every album the archive records: chapters, pages, exports, last update.
+    List {
+        /// One JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+
+        #[command(flatten)]
+        file: ArchiveFile,
+
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Forget albums or chapters (their pages and exports), so they download again.
+    Forget {
+        /// Album or chapter ids (`123`, `JM123`, `p456`, URLs).
+        #[arg(value_name = "IDS", required = true)]
+        ids: Vec<String>,
+
+        /// One JSON object per id on stdout.
+        #[arg(long)]
+        json: bool,
+
+        #[command(flatten)]
+        file: ArchiveFile,
+
+        #[command(flatten)]
+        common: Common,
     },
 }
 

@@ -3,6 +3,7 @@
 //! Everything that decides an exit status is in [`exit_code`]; everything else reports
 //! through the library's events and reports.
 
+mod archive;
 mod args;
 mod demo;
 mod logging;
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
         }) => config_show(&common),
         Some(Command::Demo(args)) => demo::run(&args),
         Some(Command::Plugins { action }) => plugins::run(&action),
+        Some(Command::Archive { action }) => archive::run(&action),
         None => download(&cli.download),
     };
     ExitCode::from(exit_code(&result))
@@ -164,7 +166,13 @@ fn has_download_jobs(options: &Options) -> bool {
 fn download(args: &DownloadArgs) -> Result<Outcome> {
     let targets = parse_targets(&args.ids)?;
     let features = parse_features(&args.export, args.export_dir.as_deref())?;
-    let options = load_options(&args.common)?;
+    let mut options = load_options(&args.common)?;
+    if let Some(a) = &args.archive {
+        options.download.archive = Some(std::path::absolute(a).unwrap_or_else(|_| a.clone()));
+    }
+    if args.album_json {
+        options.download.album_json = true;
+    }
     if targets.is_empty() && !has_download_jobs(&options) {
         return Err(UsageError(
             "no ids given: try `jmcomic 123 p456`, or `jmcomic demo` to see it work against the built-in emulator".to_owned(),
@@ -362,6 +370,7 @@ fn summary(
         .collect();
     let written: usize = reports.iter().map(|r| r.pages_written()).sum();
     let reused: usize = reports.iter().map(|r| r.pages_reused()).sum();
+    let archived: usize = reports.iter().map(|r| r.pages_archived()).sum();
     let failed_pages: usize = reports.iter().map(|r| r.pages_failed()).sum();
     let bytes: u64 = reports.iter().map(|r| r.bytes_written()).sum();
     let outputs: Vec<&jmcomic::Output> = reports.iter().flat_map(|r| r.outputs.iter()).collect();
@@ -377,6 +386,7 @@ fn summary(
             "plugin_notes": jobs.notes,
             "pages_written": written,
             "pages_reused": reused,
+            "pages_archived": archived,
             "pages_failed": failed_pages,
             "bytes_written": bytes,
             "seconds": elapsed.as_secs_f64(),
@@ -385,8 +395,14 @@ fn summary(
         return;
     }
     if !quiet || !failures.is_empty() {
+        // Only said when an archive is in use, so the usual line stays as it was.
+        let archived = if archived > 0 {
+            format!(", {archived} recorded in the archive")
+        } else {
+            String::new()
+        };
         eprintln!(
-            "{}: {} target(s), {written} page(s) written, {reused} already on disk, {failed_pages} failed, {:.1} MB in {:.1}s",
+            "{}: {} target(s), {written} page(s) written, {reused} already on disk{archived}, {failed_pages} failed, {:.1} MB in {:.1}s",
             if failures.is_empty() {
                 "done"
             } else {

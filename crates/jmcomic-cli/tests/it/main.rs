@@ -7,5 +7,6 @@
 
 mod cli;
 mod crash;
+mod exports;
 mod reliability;
 mod support;
