@@ -6,6 +6,7 @@ use jmcomic_model::{JmId, Target};
 use crate::download::Downloader;
 use crate::error::{Error, Result};
 use crate::options::Options;
+use crate::plugin::Features;
 use crate::report::{BatchReport, DownloadReport};
 
 /// Anything that names an id: a number, a [`JmId`], or text such as `"JM123"` or an album
@@ -30,6 +31,20 @@ impl IntoId for u64 {
 impl IntoId for u32 {
     fn into_id(self) -> Result<JmId> {
         Ok(JmId::new(u64::from(self)))
+    }
+}
+
+/// Integer literals (`download_album(123, ...)` infers `i32`); a negative number is an
+/// invalid id.
+impl IntoId for i32 {
+    fn into_id(self) -> Result<JmId> {
+        Ok(JmId::parse(&self.to_string())?)
+    }
+}
+
+impl IntoId for i64 {
+    fn into_id(self) -> Result<JmId> {
+        Ok(JmId::parse(&self.to_string())?)
     }
 }
 
@@ -65,6 +80,49 @@ pub async fn download_photo(id: impl IntoId, options: &Options) -> Result<Downlo
     Downloader::new(options.clone())?.chapter(id).await
 }
 
+/// [`download_album`] with features for this call (the Python `extra=`, spec §5.1): they run
+/// after the album; their files are in the report.
+pub async fn download_album_with(
+    id: impl IntoId,
+    options: &Options,
+    extra: impl Into<Features>,
+) -> Result<DownloadReport> {
+    let id = id.into_id()?;
+    Downloader::builder(options.clone())
+        .extra(extra)
+        .build()?
+        .album(id)
+        .await
+}
+
+/// [`download_photo`] with features for this call: they run after the chapter.
+pub async fn download_photo_with(
+    id: impl IntoId,
+    options: &Options,
+    extra: impl Into<Features>,
+) -> Result<DownloadReport> {
+    let id = id.into_id()?;
+    Downloader::builder(options.clone())
+        .extra(extra)
+        .build()?
+        .chapter(id)
+        .await
+}
+
+/// [`download_batch`] with features for every target (after the album for albums, after
+/// the chapter for chapters).
+pub async fn download_batch_with(
+    targets: impl IntoIterator<Item = Target>,
+    options: &Options,
+    extra: impl Into<Features>,
+) -> Result<BatchReport> {
+    Ok(Downloader::builder(options.clone())
+        .extra(extra)
+        .build()?
+        .batch(targets)
+        .await)
+}
+
 /// Same as [`download_photo`].
 pub async fn download_chapter(id: impl IntoId, options: &Options) -> Result<DownloadReport> {
     download_photo(id, options).await
@@ -95,6 +153,7 @@ pub async fn download_batch(
 pub mod blocking {
     use super::{IntoId, Result, Target};
     use crate::options::Options;
+    use crate::plugin::Features;
     use crate::report::{BatchReport, DownloadReport};
 
     /// Blocking [`super::download_album`].
@@ -110,6 +169,33 @@ pub mod blocking {
     /// Same as [`download_photo`].
     pub fn download_chapter(id: impl IntoId, options: &Options) -> Result<DownloadReport> {
         download_photo(id, options)
+    }
+
+    /// Blocking [`super::download_album_with`].
+    pub fn download_album_with(
+        id: impl IntoId,
+        options: &Options,
+        extra: impl Into<Features>,
+    ) -> Result<DownloadReport> {
+        run(super::download_album_with(id, options, extra))?
+    }
+
+    /// Blocking [`super::download_photo_with`].
+    pub fn download_photo_with(
+        id: impl IntoId,
+        options: &Options,
+        extra: impl Into<Features>,
+    ) -> Result<DownloadReport> {
+        run(super::download_photo_with(id, options, extra))?
+    }
+
+    /// Blocking [`super::download_batch_with`].
+    pub fn download_batch_with(
+        targets: impl IntoIterator<Item = Target>,
+        options: &Options,
+        extra: impl Into<Features>,
+    ) -> Result<BatchReport> {
+        run(super::download_batch_with(targets, options, extra))?
     }
 
     /// Blocking [`super::download_batch`].
@@ -134,5 +220,17 @@ pub mod blocking {
                 source: std::sync::Arc::new(source),
             })?;
         Ok(rt.block_on(f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_literals_are_ids_and_negative_ones_are_not() {
+        assert_eq!(123.into_id().unwrap(), JmId::new(123));
+        assert_eq!(438_516_i64.into_id().unwrap(), JmId::new(438_516));
+        assert!(matches!((-5).into_id(), Err(Error::Id(_))));
     }
 }

@@ -15,7 +15,9 @@
 //!
 //! Pieces, in the order data flows: [`model`] (ids, entities) → [`client`] (the site) →
 //! [`Downloader`] (the pipeline, with [`Hooks`] and a [`Reporter`]) → [`image`] (decode,
-//! descramble, encode) → [`storage`] (atomic files). Options come from [`Options`].
+//! descramble, encode) → [`storage`] (atomic files) → [`stage`]s after each chapter and album
+//! ([`export`]: PDF, ZIP/CBZ, long image; the option file's [`plugin`]s; the download
+//! [`archive`]). Options come from [`Options`].
 #![deny(missing_docs)]
 
 mod album_json;
@@ -37,7 +39,10 @@ pub mod stage;
 pub mod storage;
 
 pub use album_json::ALBUM_JSON;
-pub use api::{IntoId, blocking, download_album, download_batch, download_chapter, download_photo};
+pub use api::{
+    IntoId, blocking, download_album, download_album_with, download_batch, download_batch_with,
+    download_chapter, download_photo, download_photo_with,
+};
 pub use archive::{ArchiveError, DownloadArchive};
 pub use download::{Downloader, DownloaderBuilder};
 pub use error::{Error, Result};
@@ -53,9 +58,16 @@ pub use stage::Stage;
 
 /// The site client (re-export of `jmcomic-client`).
 pub use jmcomic_client as client;
+/// Exports of pages on disk (re-export of `jmcomic-export`).
+pub use jmcomic_export as export;
 /// Page image work (re-export of `jmcomic-image`).
 pub use jmcomic_image as image;
 /// The site's entities and ids (re-export of `jmcomic-model`).
 pub use jmcomic_model as model;
 pub use jmcomic_model::{JmId, Kind, Target};
 pub use tokio_util::sync::CancellationToken;
+
+/// The README's examples, compiled as doc tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

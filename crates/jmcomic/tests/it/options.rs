@@ -914,3 +914,27 @@ fn without_source(mut o: Options) -> Options {
     o.source = None;
     o
 }
+
+/// The README's YAML examples are option files that load, and its plugin table has a row
+/// for every plugin key this program knows.
+#[test]
+fn readme_yaml_examples_load_and_every_plugin_is_documented() {
+    let readme = include_str!("../../../../README.md");
+    let mut blocks = 0;
+    let mut rest = readme;
+    while let Some(start) = rest.find("```yaml\n") {
+        let body = &rest[start + 8..];
+        let end = body.find("```").unwrap();
+        Options::from_yaml_str(&body[..end]).unwrap_or_else(|e| panic!("{e}\n{}", &body[..end]));
+        blocks += 1;
+        rest = &body[end..];
+    }
+    assert!(blocks >= 1);
+    for p in jmcomic::plugin::PLUGINS {
+        assert!(
+            readme.contains(&format!("| `{}` |", p.key)),
+            "README documents plugin `{}`",
+            p.key
+        );
+    }
+}
