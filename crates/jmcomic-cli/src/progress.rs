@@ -11,7 +11,7 @@ use jmcomic::{Event, JmId, Reporter};
 pub struct Bars {
     multi: MultiProgress,
     total: ProgressBar,
-    albums: Mutex<HashMap<JmId, ProgressBar>>,
+    albums: Mutex<HashMap<JmId, (ProgressBar, String)>>,
 }
 
 impl Bars {
@@ -51,7 +51,18 @@ impl Bars {
     }
 
     fn album_bar(&self, id: JmId) -> Option<ProgressBar> {
-        self.albums.lock().ok()?.get(&id).cloned()
+        self.albums.lock().ok()?.get(&id).map(|(b, _)| b.clone())
+    }
+
+    /// The album bar's message: its title, or what runs after its pages (exports can take
+    /// a while on a large album; the bar says so rather than look stuck at 100%).
+    fn album_message(&self, id: JmId, doing: Option<&str>) {
+        if let Some((bar, title)) = self.albums.lock().ok().and_then(|m| m.get(&id).cloned()) {
+            match doing {
+                Some(d) => bar.set_message(format!("{title} · {d}…")),
+                None => bar.set_message(title),
+            }
+        }
     }
 }
 
@@ -66,9 +77,10 @@ impl Reporter for Bars {
                         .progress_chars("=> "),
                 );
                 bar.set_prefix(format!("JM{id}"));
-                bar.set_message(truncate(name, 40));
+                let title = truncate(name, 40);
+                bar.set_message(title.clone());
                 if let Ok(mut m) = self.albums.lock() {
-                    m.insert(*id, bar);
+                    m.insert(*id, (bar, title));
                 }
             }
             Event::ChapterStarted { album, pages, .. } => {
@@ -83,10 +95,16 @@ impl Reporter for Bars {
                     bar.inc(1);
                 }
             }
+            Event::StageStarted { album, stage, .. } => {
+                self.album_message(*album, Some(stage));
+            }
+            Event::StageDone { album, .. } | Event::StageFailed { album, .. } => {
+                self.album_message(*album, None);
+            }
             Event::AlbumDone { id, complete } => {
-                if let Some(bar) = self.albums.lock().ok().and_then(|mut m| m.remove(id)) {
+                if let Some((bar, title)) = self.albums.lock().ok().and_then(|mut m| m.remove(id)) {
                     let mark = if *complete { "done" } else { "INCOMPLETE" };
-                    bar.finish_with_message(format!("{mark}: {}", bar.message()));
+                    bar.finish_with_message(format!("{mark}: {title}"));
                 }
             }
             _ => {}

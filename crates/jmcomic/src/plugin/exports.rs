@@ -333,7 +333,9 @@ pub(crate) fn rule_path(
         .map_err(|e| kw.problem(format!("kwargs.dir_rule.rule `{text}`: {e}")))
 }
 
-/// Runs one export over the scope's pages.
+/// Runs one export over the scope's pages. `log: false` (the entry's `log`) silences its
+/// information lines; warnings stay.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run(
     key: ExportKey,
     kw: &Kwargs,
@@ -342,6 +344,7 @@ pub(crate) fn run(
     caller: Caller,
     deletions: &Deletions,
     stage: &str,
+    log: bool,
 ) -> Result<Vec<Output>, Failure> {
     let unknown = kw.unknown_keys(key.known_keys());
     if !unknown.is_empty() {
@@ -382,7 +385,9 @@ pub(crate) fn run(
     if src.pages.is_empty() && key != ExportKey::Cbz {
         // Every page was left out by a filter (`image_suffix_filter`, a hook): there is
         // nothing to export, which is not a failure (the Python plugins log and return).
-        info!("{stage}: no page to export (every page was skipped)");
+        if log {
+            info!("{stage}: no page to export (every page was skipped)");
+        }
         return Ok(Vec::new());
     }
     let chapter = scope.chapter();
@@ -401,7 +406,7 @@ pub(crate) fn run(
             if delete {
                 jmcomic_export::verify_pdf(&done.path, src.pages.len()).map_err(Cause::from)?;
             }
-            log_done(stage, &done);
+            log_done(stage, log, &done);
             outputs.push(Output::from_export(stage, chapter_id, &done));
         }
         ExportKey::LongImg => {
@@ -417,11 +422,13 @@ pub(crate) fn run(
                     jmcomic_export::long_png_size(&src.pages, &done.path).map_err(Cause::from)?;
                 jmcomic_export::verify_png(&done.path, w, h).map_err(Cause::from)?;
             }
-            log_done(stage, &done);
+            log_done(stage, log, &done);
             outputs.push(Output::from_export(stage, chapter_id, &done));
         }
-        ExportKey::Zip => outputs.push(zip(kw, cx, chapter, caller, &src.pages, delete, stage)?),
-        ExportKey::Cbz => outputs.extend(cbz(kw, cx, scope, caller, delete, stage)?),
+        ExportKey::Zip => outputs.push(zip(
+            kw, cx, chapter, caller, &src.pages, delete, stage, log,
+        )?),
+        ExportKey::Cbz => outputs.extend(cbz(kw, cx, scope, caller, delete, stage, log)?),
     }
     if delete {
         for (chapter, pages) in src.by_chapter {
@@ -434,7 +441,10 @@ pub(crate) fn run(
     Ok(outputs)
 }
 
-fn log_done(stage: &str, e: &Exported) {
+fn log_done(stage: &str, log: bool, e: &Exported) {
+    if !log {
+        return;
+    }
     if e.reused {
         info!(
             "{stage}: {} is already complete for these pages",
@@ -495,6 +505,7 @@ fn random_password() -> Result<String, Failure> {
         .collect())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn zip(
     kw: &Kwargs,
     cx: &StageContext,
@@ -503,6 +514,7 @@ fn zip(
     pages: &[PageFile],
     delete: bool,
     stage: &str,
+    log: bool,
 ) -> Result<Output, Failure> {
     let enc = kw.dict("encrypt")?;
     let seven = enc
@@ -575,7 +587,7 @@ fn zip(
         }
         done
     };
-    log_done(stage, &done);
+    log_done(stage, log, &done);
     Ok(Output::from_export(stage, chapter_id, &done))
 }
 
@@ -589,6 +601,7 @@ fn cbz(
     caller: Caller,
     delete: bool,
     stage: &str,
+    log: bool,
 ) -> Result<Vec<Output>, Failure> {
     let root = match kw.path("cbz_dir")? {
         Some(d) => crate::options::absolute(&d),
@@ -662,7 +675,7 @@ fn cbz(
         if delete {
             jmcomic_export::verify_zip(&done.path, &pages, None).map_err(Cause::from)?;
         }
-        log_done(stage, &done);
+        log_done(stage, log, &done);
         outputs.push(Output::from_export(stage, Some(chapter.id), &done));
         if kw.bool("series_cover", true)? && number == 1 {
             outputs.extend(series_cover(&folder, &paths[0], stage)?);
@@ -903,6 +916,7 @@ impl FeatureStage {
             Caller::Feature,
             &self.deletions,
             name,
+            true,
         )
         .map_err(|f| {
             self.deletions.block(cx, format!("{name} did not complete"));

@@ -17,7 +17,16 @@ pub(crate) fn run_entry(
     let kw = entry.kwargs()?;
     let stage = entry.stage_name();
     if let Some(key) = ExportKey::from_plugin(entry.key()) {
-        return exports::run(key, &kw, cx, &scope, Caller::Plugin, deletions, &stage);
+        return exports::run(
+            key,
+            &kw,
+            cx,
+            &scope,
+            Caller::Plugin,
+            deletions,
+            &stage,
+            entry.logs(),
+        );
     }
     match entry.key() {
         "calibre_metadata" => super::files::calibre(&kw, cx, &scope, &stage),

@@ -639,3 +639,57 @@ async fn calibre_metadata_duplicates_and_covers() {
     assert!(failures[0].contains("no folder of its own"), "{failures:?}");
     assert_eq!(files_under(flat.path()).len(), 8, "nothing deleted");
 }
+
+/// The zip plugin's encryption modes as a Python user writes them: a 7z with its file list
+/// hidden, and a random password stored in the ZIP's comment (and logged).
+#[tokio::test]
+async fn zip_plugin_7z_and_random_passwords() {
+    let emu = Emulator::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let z = serde_json::to_string(&tmp.path().join("z").display().to_string()).unwrap();
+    let plugins = format!(
+        "  after_album:\n    - plugin: zip\n      kwargs: {{zip_dir: {z}, filename_rule: Aid, encrypt: {{impl: 7z, password: s3cret}}}}\n    - plugin: zip\n      kwargs: {{zip_dir: {z}, filename_rule: Aid, encrypt: {{type: random}}}}\n"
+    );
+    let report = downloader(plugin_options(&emu, tmp.path(), &plugins))
+        .build()
+        .unwrap()
+        .album(JmId::new(438_516))
+        .await
+        .unwrap();
+    assert!(report.is_complete(), "{:?}", failure_texts(&report));
+    let seven = tmp.path().join("z/438516.7z");
+    // Without the password, not even the names can be listed.
+    let listed = tool(
+        "7z",
+        &["l", "-pwrong", seven.to_str().unwrap()],
+        "p7zip-full",
+    );
+    assert!(!listed.status.success());
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains("00001.webp"));
+    let out = tempfile::tempdir().unwrap();
+    crate::readers::seven_zip_extract(&seven, "s3cret", out.path()).unwrap();
+    assert_eq!(crate::support::files_under(out.path()).len(), 8);
+
+    // The random password is the archive's comment (as in the Python package) and opens it.
+    let zip = tmp.path().join("z/438516.zip");
+    // Python's zipfile reads the comment (it cannot decrypt WinZip AES entries).
+    let out = tool(
+        "python3",
+        &[
+            "-c",
+            "import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).comment.decode())",
+            zip.to_str().unwrap(),
+        ],
+        "python3",
+    );
+    let comment = String::from_utf8_lossy(&out.stdout).into_owned();
+    let password = comment.lines().next().unwrap().trim().to_owned();
+    assert_eq!(password.len(), 48, "{comment}");
+    let out = tempfile::tempdir().unwrap();
+    crate::readers::seven_zip_extract(&zip, &password, out.path()).unwrap();
+    assert_eq!(crate::support::files_under(out.path()).len(), 8);
+    assert!(
+        crate::readers::seven_zip_extract(&zip, "guess", tempfile::tempdir().unwrap().path())
+            .is_err()
+    );
+}
