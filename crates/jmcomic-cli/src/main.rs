@@ -440,14 +440,5 @@ fn summary(
             eprintln!("  {target}: {}", dir.display());
         }
     }
-    if !failures.is_empty() {
-        eprintln!("failed ({}):", failures.len());
-        for f in &failures {
-            eprintln!(
-                "  {}: {}",
-                progress::printable(&f.what),
-                progress::printable(&f.reason)
-            );
-        }
-    }
+    progress::print_failures(&failures);
 }

@@ -91,16 +91,7 @@ fn run_group(group: &str, json: bool, common: &crate::args::Common) -> Result<Ou
         }
     }
     let failures = job_failures(&run);
-    if !failures.is_empty() {
-        eprintln!("failed ({}):", failures.len());
-        for f in &failures {
-            eprintln!(
-                "  {}: {}",
-                progress::printable(&f.what),
-                progress::printable(&f.reason)
-            );
-        }
-    }
+    progress::print_failures(&failures);
     Ok(if run.is_complete() {
         Outcome::Done
     } else {

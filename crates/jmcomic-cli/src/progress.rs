@@ -139,6 +139,17 @@ impl Reporter for JsonLines {
     }
 }
 
+/// Lists failures at the end of a run, made safe for a terminal.
+pub fn print_failures(failures: &[jmcomic::Failure]) {
+    if failures.is_empty() {
+        return;
+    }
+    eprintln!("failed ({}):", failures.len());
+    for f in failures {
+        eprintln!("  {}: {}", printable(&f.what), printable(&f.reason));
+    }
+}
+
 /// `s` cut to at most `max` characters (an ellipsis marks the cut), made safe for a terminal.
 pub fn truncate(s: &str, max: usize) -> String {
     let s = printable(s);
