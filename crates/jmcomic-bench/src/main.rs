@@ -6,7 +6,12 @@
 //! the same albums with both programs, alternating, in several output modes and at two
 //! latencies; it prints pages per second, peak RSS, output size, the codec limit of the
 //! machine, time to first page, and checks every page against the emulator's originals.
+//!
+//! `jmcomic-bench exports` times and measures the exports of both programs (PDF, ZIP, long
+//! image; CBZ for the Rust CLI) on pages already on disk, checks the outputs with independent
+//! readers, and prints the peak RSS of each export as the album grows (see `exports.rs`).
 
+mod exports;
 mod proc;
 mod python;
 mod workload;
@@ -34,6 +39,9 @@ struct Cli {
 enum Cmd {
     /// Run the comparison and print the tables (several minutes).
     Compare(CompareArgs),
+    /// Time, measure and check the exports (PDF, ZIP, long image, CBZ) of both programs on
+    /// pages already on disk, and their peak RSS as the album grows.
+    Exports(exports::ExportsArgs),
 }
 
 /// An output mode of the comparison.
@@ -113,6 +121,13 @@ struct CompareArgs {
     /// Output modes to compare.
     #[arg(long, value_delimiter = ',', default_value = "webp,jpg,png,raw")]
     modes: Vec<Mode>,
+    #[command(flatten)]
+    setup: Setup,
+}
+
+/// Where the bench works and what it runs: shared by every subcommand.
+#[derive(Debug, clap::Args)]
+struct Setup {
     /// Working directory (venv, scripts, outputs, logs). Default: TARGET/bench.
     #[arg(long)]
     work_dir: Option<PathBuf>,
@@ -131,7 +146,7 @@ struct CompareArgs {
 }
 
 /// Who downloads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Program {
     Python,
     Rust,
@@ -232,6 +247,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Compare(args) => compare(args),
+        Cmd::Exports(args) => exports::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -270,6 +286,42 @@ fn build_release() -> Result<()> {
     Ok(())
 }
 
+/// Builds the binaries (unless told not to), sets the venv up and writes the drivers.
+fn prepare(setup: &Setup) -> Result<Env> {
+    let bin = bin_dir()?;
+    if !setup.no_build {
+        build_release()?;
+    }
+    let target = bin.parent().map_or_else(|| bin.clone(), Path::to_path_buf);
+    let work = setup
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| target.join("bench"));
+    std::fs::create_dir_all(&work)?;
+    let work = work.canonicalize()?;
+    let venv = setup.venv.clone().unwrap_or_else(|| work.join("venv"));
+    let python = python::ensure_venv(&setup.python, &venv)?;
+    let driver = work.join("driver.py");
+    std::fs::write(&driver, python::DRIVER)?;
+    let env = Env {
+        work: work.clone(),
+        rust_cli: bin.join("jmcomic"),
+        emulator: bin.join("jmcomic-emulator"),
+        python,
+        driver,
+        keep_output: setup.keep_output,
+        cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        spawner_rss: std::cell::Cell::new(0),
+    };
+    for b in [&env.rust_cli, &env.emulator] {
+        if !b.exists() {
+            bail!("{} is missing (run without --no-build)", b.display());
+        }
+    }
+    let _ = std::fs::remove_file(work.join("runs.log"));
+    Ok(env)
+}
+
 fn compare(mut args: CompareArgs) -> Result<()> {
     if args.quick {
         args.reps = 1;
@@ -283,37 +335,9 @@ fn compare(mut args: CompareArgs) -> Result<()> {
     let memory_pages = args
         .memory_pages
         .unwrap_or(if args.quick { 200 } else { 1_000 });
-    let bin = bin_dir()?;
-    if !args.no_build {
-        build_release()?;
-    }
-    let target = bin.parent().map_or_else(|| bin.clone(), Path::to_path_buf);
-    let work = args
-        .work_dir
-        .clone()
-        .unwrap_or_else(|| target.join("bench"));
-    std::fs::create_dir_all(&work)?;
-    let work = work.canonicalize()?;
-    let venv = args.venv.clone().unwrap_or_else(|| work.join("venv"));
-    let python = python::ensure_venv(&args.python, &venv)?;
-    let driver = work.join("driver.py");
-    std::fs::write(&driver, python::DRIVER)?;
-    let env = Env {
-        work: work.clone(),
-        rust_cli: bin.join("jmcomic"),
-        emulator: bin.join("jmcomic-emulator"),
-        python: python.clone(),
-        driver,
-        keep_output: args.keep_output,
-        cores: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-        spawner_rss: std::cell::Cell::new(0),
-    };
-    for b in [&env.rust_cli, &env.emulator] {
-        if !b.exists() {
-            bail!("{} is missing (run without --no-build)", b.display());
-        }
-    }
-    let _ = std::fs::remove_file(work.join("runs.log"));
+    let env = prepare(&args.setup)?;
+    let work = env.work.clone();
+    let python = env.python.clone();
 
     let workload = Workload::new(shape, None)?;
     let mut report = String::new();

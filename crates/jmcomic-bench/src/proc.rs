@@ -105,8 +105,40 @@ fn own_rss() -> u64 {
 /// The argument that turns this binary into the measuring helper.
 pub const MEASURE_ARG: &str = "__measure";
 
-/// Helper mode: `jmcomic-bench __measure RESULT PROGRAM ARGS...` runs PROGRAM (stdio
-/// inherited), waits for it with `wait4` and writes what it measured to RESULT as JSON.
+/// `MemAvailable` of `/proc/meminfo`, in bytes: what can still be allocated without
+/// swapping or pushing other processes out.
+pub fn mem_available() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// Caps this process's address space (`RLIMIT_AS`); children inherit the cap, so a program
+/// that would need more fails its allocation (Python: `MemoryError`) instead of pushing the
+/// other users of a shared machine into the OOM killer.
+fn cap_address_space(bytes: u64) -> Result<()> {
+    let limit = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: bytes,
+    };
+    // SAFETY: plain syscall with a pointer to an owned, initialised struct.
+    let r = unsafe { libc::setrlimit(libc::RLIMIT_AS, &raw const limit) };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error()).context("setrlimit(RLIMIT_AS)");
+    }
+    Ok(())
+}
+
+/// Helper mode: `jmcomic-bench __measure RESULT CAP PROGRAM ARGS...` runs PROGRAM (stdio
+/// inherited) with its address space capped at CAP bytes (0: no cap), waits for it with
+/// `wait4` and writes what it measured to RESULT as JSON.
 ///
 /// Why a helper: at `exec` Linux folds the peak RSS of the memory the new program replaces
 /// into its `ru_maxrss`, and a child spawned with `posix_spawn` (which Rust's `Command`
@@ -115,9 +147,16 @@ pub const MEASURE_ARG: &str = "__measure";
 /// MB); spawned from this fresh, small process, the bias is the helper's few MB, which it
 /// measures and reports.
 pub fn measure_main(args: &[std::ffi::OsString]) -> Result<()> {
-    let [result, program, rest @ ..] = args else {
-        bail!("usage: jmcomic-bench {MEASURE_ARG} RESULT PROGRAM [ARGS...]");
+    let [result, cap, program, rest @ ..] = args else {
+        bail!("usage: jmcomic-bench {MEASURE_ARG} RESULT CAP PROGRAM [ARGS...]");
     };
+    let cap: u64 = cap
+        .to_str()
+        .and_then(|c| c.parse().ok())
+        .context("CAP must be a number of bytes")?;
+    if cap > 0 {
+        cap_address_space(cap)?;
+    }
     let spawner_rss = own_rss();
     let busy_before = machine_busy();
     let started = Instant::now();
@@ -147,6 +186,16 @@ pub fn measure_main(args: &[std::ffi::OsString]) -> Result<()> {
 /// Runs `program` to completion through the measuring helper ([`measure_main`]), stdout and
 /// stderr appended to `log`.
 pub fn run_measured(program: &Path, args: &[std::ffi::OsString], log: &Path) -> Result<Measured> {
+    run_measured_capped(program, args, log, None)
+}
+
+/// [`run_measured`] with the program's address space capped at `cap` bytes.
+pub fn run_measured_capped(
+    program: &Path,
+    args: &[std::ffi::OsString],
+    log: &Path,
+    cap: Option<u64>,
+) -> Result<Measured> {
     let log_file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -157,6 +206,7 @@ pub fn run_measured(program: &Path, args: &[std::ffi::OsString], log: &Path) -> 
     let status = Command::new(std::env::current_exe().context("current executable")?)
         .arg(MEASURE_ARG)
         .arg(&result)
+        .arg(cap.unwrap_or(0).to_string())
         .arg(program)
         .args(args)
         .stdin(Stdio::null())

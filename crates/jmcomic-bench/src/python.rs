@@ -9,6 +9,10 @@ use anyhow::{Context, Result, bail};
 /// The version compared against.
 pub const JMCOMIC_VERSION: &str = "2.7.10";
 
+/// The `img2pdf` the package's `img2pdf` plugin (`Feature.export_pdf`) imports; 2.7.10 does
+/// not install it. Pinned so that exports runs stay comparable.
+pub const IMG2PDF_VERSION: &str = "0.6.3";
+
 /// The downloader. Public API only (`create_option_by_str`, `download_album` with a list of
 /// ids = `download_batch`, one thread per album, the package's default threading inside);
 /// the two `JmModuleConfig` assignments are the documented module configuration:
@@ -88,31 +92,71 @@ finally:
 print(json.dumps({'ms_per_page': total / max(pages, 1)}))
 "#;
 
+/// The exports driver: downloads (pages already on disk are reused: `download.cache: true`)
+/// with `extra=` the features named in the config, through the public API only. The log stays
+/// on (`log: true`) but goes to a function that keeps only failures (topics with `error`,
+/// `exception`, `failed` or `validation`): the package logs a failing feature
+/// (`downloader.feature.exception`) and carries on, so without it a failed export would be
+/// silent. Writes `{"failed": ..., "problems": [...]}` to `result_file`.
+pub const EXPORT_DRIVER: &str = r#""""jmcomic-bench exports driver: download with extra= features through jmcomic's public API."""
+import json
+import sys
+
+with open(sys.argv[1], encoding='utf-8') as f:
+    cfg = json.load(f)
+
+import jmcomic
+from jmcomic import Feature, JmModuleConfig
+
+problems = []
+
+
+def keep_failures(topic, msg, e=None):
+    if any(word in topic for word in ('error', 'exception', 'failed', 'validation')):
+        line = f'[{topic}] {msg}' + (f' ({type(e).__name__}: {e})' if e is not None else '')
+        problems.append(line)
+        print(line, file=sys.stderr, flush=True)
+
+
+JmModuleConfig.EXECUTOR_LOG = keep_failures
+JmModuleConfig.FLAG_API_CLIENT_AUTO_UPDATE_DOMAIN = False
+JmModuleConfig.DOMAIN_IMAGE_LIST = [cfg['image_domain']]
+
+option = jmcomic.create_option_by_str(cfg['option_yaml'])
+extra = [getattr(Feature, name) for name in cfg['features']] or None
+result = jmcomic.download_album(cfg['ids'], option, extra=extra)
+failed = {str(k): repr(v) for k, v in getattr(result, 'failed', {}).items()}
+with open(cfg['result_file'], 'w', encoding='utf-8') as f:
+    json.dump({'failed': failed, 'problems': problems}, f)
+sys.exit(1 if failed or problems else 0)
+"#;
+
 fn venv_python(venv: &Path) -> PathBuf {
     venv.join("bin").join("python")
 }
 
-fn has_jmcomic(python: &Path) -> bool {
+fn has_packages(python: &Path) -> bool {
     Command::new(python)
         .args([
             "-c",
             &format!(
-                "import jmcomic, sys; sys.exit(0 if jmcomic.__version__ == '{JMCOMIC_VERSION}' else 1)"
+                "import jmcomic, img2pdf, sys; sys.exit(0 if jmcomic.__version__ == '{JMCOMIC_VERSION}' \
+                 and img2pdf.__version__ == '{IMG2PDF_VERSION}' else 1)"
             ),
         ])
         .output()
         .is_ok_and(|o| o.status.success())
 }
 
-/// The venv's interpreter, creating the venv and installing `jmcomic==2.7.10` unless a venv
-/// with that version is already there.
+/// The venv's interpreter, creating the venv and installing `jmcomic==2.7.10` and
+/// `img2pdf==0.6.3` unless a venv with those versions is already there.
 pub fn ensure_venv(system_python: &str, venv: &Path) -> Result<PathBuf> {
     let python = venv_python(venv);
-    if python.exists() && has_jmcomic(&python) {
+    if python.exists() && has_packages(&python) {
         return Ok(python);
     }
     eprintln!(
-        "bench: creating {} with jmcomic=={JMCOMIC_VERSION} (pip, needs PyPI)",
+        "bench: setting up {} with jmcomic=={JMCOMIC_VERSION} and img2pdf=={IMG2PDF_VERSION} (pip, needs PyPI)",
         venv.display()
     );
     if !python.exists() {
@@ -133,26 +177,37 @@ pub fn ensure_venv(system_python: &str, venv: &Path) -> Result<PathBuf> {
             "--quiet",
             "--disable-pip-version-check",
             &format!("jmcomic=={JMCOMIC_VERSION}"),
+            &format!("img2pdf=={IMG2PDF_VERSION}"),
         ])
         .status()
         .context("cannot run pip")?;
-    if !status.success() || !has_jmcomic(&python) {
-        bail!("pip install jmcomic=={JMCOMIC_VERSION} failed");
+    if !status.success() || !has_packages(&python) {
+        bail!("pip install jmcomic=={JMCOMIC_VERSION} img2pdf=={IMG2PDF_VERSION} failed");
     }
     Ok(python)
 }
 
-/// `jmcomic X, Pillow Y (libwebp Z), Python V` for the report.
+/// `jmcomic X, Pillow Y (libwebp Z), img2pdf W, Python V` for the report.
 pub fn versions(python: &Path) -> String {
-    let script = "import sys, jmcomic, PIL; from PIL import features; \
+    let script = "import sys, jmcomic, PIL, img2pdf; from PIL import features; \
                   print(f\"jmcomic {jmcomic.__version__}, Pillow {PIL.__version__} \
-                  (libwebp {features.version('webp')}), Python {sys.version.split()[0]}\")";
+                  (libwebp {features.version('webp')}), img2pdf {img2pdf.__version__}, \
+                  Python {sys.version.split()[0]}\")";
     Command::new(python)
         .args(["-c", script])
         .output()
         .ok()
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .map_or_else(|| "unknown".to_owned(), |s| s.trim().to_owned())
+}
+
+/// The option file text for one exports run: [`option_yaml`] with the log on (the driver
+/// keeps only failures) and `download.cache: true` (pages already on disk are reused; the
+/// package's default, written out).
+pub fn export_option_yaml(out: &Path, api_domain: &str, suffix: Option<&str>) -> String {
+    let base = option_yaml(out, api_domain, suffix, true);
+    let body = base.strip_prefix("log: false\n").unwrap_or(&base);
+    format!("log: true\n{body}  cache: true\n")
 }
 
 /// The option file text for one Python run.
