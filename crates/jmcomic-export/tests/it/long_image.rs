@@ -64,10 +64,10 @@ fn lossless_webp() -> EncodeSettings {
     s
 }
 
-/// Python's `round(h * w_min / w)` in floating point (halves to even), at least 1.
+/// The Python plugin's `int(h * w_min / w)` in floating point, at least 1.
 fn python_scaled_height(width: u32, height: u32, target: u32) -> u32 {
     let exact = f64::from(height) * f64::from(target) / f64::from(width);
-    (exact.round_ties_even() as u32).max(1)
+    (exact.trunc() as u32).max(1)
 }
 
 /// Decodes a PNG with zune-png: `(width, height, RGB bytes)`.

@@ -16,10 +16,10 @@ fn pages_of(report: &DownloadReport) -> Vec<PathBuf> {
     report.page_paths()
 }
 
-/// The height a page takes in the long image: Python's `round` of the scaled height.
+/// The height a page takes in the long image: the Python plugin's `int(h * w_min / w)`.
 fn scaled(width: u32, height: u32, to: u32) -> u32 {
     let exact = f64::from(height) * f64::from(to) / f64::from(width);
-    (exact.round_ties_even() as u32).max(1)
+    (exact.trunc() as u32).max(1)
 }
 
 fn only(paths: &[PathBuf]) -> &Path {
