@@ -44,11 +44,14 @@ fn list(common: &crate::args::Common) -> Result<Outcome> {
     }
     println!("plugin keys:");
     for p in PLUGINS {
-        let groups = if p.groups.is_empty() {
+        let mut groups = if p.groups.is_empty() {
             "any group".to_owned()
         } else {
             p.groups.join(", ")
         };
+        if p.by_hand && !p.groups.is_empty() {
+            groups.push_str(", by hand");
+        }
         println!("  {:<26} [{groups}]\n      {}", p.key, p.summary);
     }
     Ok(Outcome::Done)

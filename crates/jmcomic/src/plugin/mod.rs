@@ -42,6 +42,10 @@ pub(crate) use runner::Cleanup;
 pub use runner::{PluginError, PluginRun, Plugins, ProgressWish, TopicFilter, display_wishes};
 
 /// What a plugin key does in this program.
+///
+/// [`PluginInfo::groups`] lists the download's groups a key may sit in; the jobs
+/// (`find_update`, `subscribe_album_update`, `send_qq_email`, `login`,
+/// `favorite_folder_export`) may also sit in a group of the user's own, run by hand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Support {
@@ -63,8 +67,11 @@ pub struct PluginInfo {
     pub key: &'static str,
     /// Whether it runs.
     pub support: Support,
-    /// The groups it can be put in (empty: any group).
+    /// The download's groups it can be put in (empty: any of them).
     pub groups: &'static [&'static str],
+    /// Whether it may also sit in a group of the user's own, run by hand
+    /// (`jmcomic plugins run GROUP`).
+    pub by_hand: bool,
     /// What it does here, in a sentence (the README lists these).
     pub summary: &'static str,
 }
@@ -78,6 +85,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "zip",
         support: Support::Runs,
         groups: AFTER,
+        by_hand: false,
         summary: "one archive per album (after_album) or per chapter (after_photo): ZIP with \
                   pages stored, or AES-encrypted (`encrypt: {password}` / `{type: random}`), or 7z \
                   with header encryption (`encrypt: {impl: 7z}`); only the pages of that album or \
@@ -87,6 +95,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "img2pdf",
         support: Support::Runs,
         groups: AFTER,
+        by_hand: false,
         summary: "one PDF per album or chapter, one page per image at its size, JPEG pages \
                   embedded unchanged; `encrypt: {password}` gives an AES-256 PDF",
     },
@@ -94,6 +103,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "long_img",
         support: Support::Runs,
         groups: AFTER,
+        by_hand: false,
         summary: "one long PNG per album or chapter, pages scaled to the narrowest width, \
                   written as a stream (memory does not grow with the album)",
     },
@@ -101,6 +111,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "cbz",
         support: Support::Runs,
         groups: AFTER,
+        by_hand: false,
         summary: "new: CBZ per chapter with ComicInfo.xml, one series folder per album (the \
                   layout Komga and Kavita group correctly), first page marked as cover",
     },
@@ -108,6 +119,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "calibre_metadata",
         support: Support::Runs,
         groups: AFTER,
+        by_hand: false,
         summary: "a Calibre OPF (`metadata.opf`) in the album folder: title, authors, tags, \
                   `jmcomic:{id}` identifier, description, extra Dublin Core `fields`; \
                   `include_cover` adds cover.jpg",
@@ -116,6 +128,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "delete_duplicated_files",
         support: Support::Runs,
         groups: &["after_album"],
+        by_hand: false,
         summary: "files of the album folder whose MD5 occurs `limit` times or more are listed \
                   and deleted (`delete_original_file`, default true); refuses to scan when the \
                   dir_rule gives the album no folder of its own",
@@ -124,6 +137,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "download_cover",
         support: Support::Runs,
         groups: &["before_album", "before_photo", "after_album", "after_photo"],
+        by_hand: false,
         summary: "the album cover to the path of `dir_rule` (`size: _3x4` for the search-list \
                   cover), skipped when `download.cache` and the file is there",
     },
@@ -131,6 +145,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "send_qq_email",
         support: Support::Runs,
         groups: &[],
+        by_hand: true,
         summary: "a plain-text mail over SMTP with TLS (default smtp.qq.com:465; `host`, \
                   `port`, `security` to change); failures are reported, not ignored",
     },
@@ -138,24 +153,28 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "skip_photo_with_few_images",
         support: Support::Runs,
         groups: &["before_photo", "before_image"],
+        by_hand: false,
         summary: "skips chapters with fewer than `at_least_image_count` pages",
     },
     PluginInfo {
         key: "image_suffix_filter",
         support: Support::Runs,
         groups: INIT,
+        by_hand: false,
         summary: "downloads only pages whose original suffix is in `allowed_orig_suffix`",
     },
     PluginInfo {
         key: "replace_path_string",
         support: Support::Runs,
         groups: INIT,
+        by_hand: false,
         summary: "plain-text replacements (`replace: {old: new}`) in every download directory",
     },
     PluginInfo {
         key: "find_update",
         support: Support::Runs,
-        groups: &[],
+        groups: INIT,
+        by_hand: true,
         summary: "`{album: chapter}`: downloads only the chapters after that chapter, of the \
                   listed albums (run by `jmcomic` before the ids given, or \
                   Downloader::run_after_init)",
@@ -163,7 +182,8 @@ pub const PLUGINS: &[PluginInfo] = &[
     PluginInfo {
         key: "subscribe_album_update",
         support: Support::Runs,
-        groups: &[],
+        groups: INIT,
+        by_hand: true,
         summary: "checks `album_photo_dict` albums for new chapters, mails (`email_notify`), \
                   downloads them, and writes the last chapter back into the option file \
                   (atomically, comments kept)",
@@ -172,6 +192,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "download_progress",
         support: Support::Runs,
         groups: INIT,
+        by_hand: false,
         summary: "mapped to the built-in progress bars (shown even with --no-progress, as in \
                   the Python package) and a log file (`log_file`)",
     },
@@ -179,6 +200,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "usage_log",
         support: Support::Runs,
         groups: INIT,
+        by_hand: false,
         summary: "a periodic line with threads, CPU and memory of the process \
                   (`interval`), warnings over the thresholds (`enable_warning`)",
     },
@@ -186,6 +208,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "log_topic_filter",
         support: Support::Runs,
         groups: INIT,
+        by_hand: false,
         summary: "keeps only log lines whose topic (album, photo, image, plugin, req, api…) \
                   is in `whitelist`",
     },
@@ -193,6 +216,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "advanced_retry",
         support: Support::Runs,
         groups: INIT,
+        by_hand: false,
         summary: "`retry_config.retry_rounds` becomes the client's retry rounds over all \
                   domains; a failing domain already hands over at once, so \
                   `retry_domain_max_times` needs no setting here",
@@ -200,14 +224,16 @@ pub const PLUGINS: &[PluginInfo] = &[
     PluginInfo {
         key: "login",
         support: Support::NeedsAccount,
-        groups: &[],
+        groups: INIT,
+        by_hand: true,
         summary: "recognised; logging in comes with the account features (not in this \
                   build yet): set the `AVS` cookie in client.postman.meta_data.cookies instead",
     },
     PluginInfo {
         key: "favorite_folder_export",
         support: Support::NeedsAccount,
-        groups: &[],
+        groups: INIT,
+        by_hand: true,
         summary: "recognised; exporting favourites comes with the account features (not in \
                   this build yet)",
     },
@@ -215,6 +241,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "client_proxy",
         support: Support::NotApplicable,
         groups: &[],
+        by_hand: true,
         summary: "not needed: it wraps Python client classes (photo_concurrent_fetcher_proxy); \
                   this client already fetches chapters concurrently",
     },
@@ -222,6 +249,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "jm_server",
         support: Support::NotApplicable,
         groups: &[],
+        by_hand: true,
         summary: "not available: the Python jm-view-server web viewer is a separate Python \
                   program; serve base_dir with it, or export CBZ for Komga/Kavita",
     },
@@ -229,6 +257,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         key: "auto_set_browser_cookies",
         support: Support::NotApplicable,
         groups: &[],
+        by_hand: true,
         summary: "not available: reading browsers' cookie stores is not supported; copy the \
                   `AVS` cookie into client.postman.meta_data.cookies",
     },

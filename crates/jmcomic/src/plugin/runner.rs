@@ -520,15 +520,6 @@ pub struct Plugins {
     pub(crate) usage: Option<UsageWish>,
 }
 
-/// Plugins that may sit in a group the user runs by hand.
-const MANUAL_OK: [&str; 5] = [
-    "send_qq_email",
-    "find_update",
-    "subscribe_album_update",
-    "login",
-    "favorite_folder_export",
-];
-
 impl Plugins {
     /// Loads every entry of `options.plugins`, checks keys and placement, applies the
     /// `after_init` settings to `options` (retries, path replacements), and says which
@@ -876,7 +867,7 @@ fn is_job(e: &Entry) -> bool {
 fn placement(info: &PluginInfo, group: &str) -> Result<(), String> {
     let pipeline = PIPELINE_GROUPS.contains(&group);
     if !pipeline {
-        return if MANUAL_OK.contains(&info.key) || info.support == Support::NotApplicable {
+        return if info.by_hand {
             Ok(())
         } else {
             Err(format!(
@@ -911,6 +902,8 @@ fn placement(info: &PluginInfo, group: &str) -> Result<(), String> {
 fn where_it_goes(info: &PluginInfo) -> String {
     if info.groups.is_empty() {
         "after_init, after_album or after_photo".to_owned()
+    } else if info.by_hand {
+        format!("{}, or a group run by hand", info.groups.join(" or "))
     } else {
         info.groups.join(" or ")
     }
