@@ -606,7 +606,6 @@ impl Downloader {
             self.inner.client.clone(),
             tokio::runtime::Handle::current(),
         );
-        let mut runs: Vec<(usize, ChapterRun)> = Vec::new();
         if !self.inner.stages.is_empty() {
             let before = self
                 .run_stages(cx, None, true, |stage, cx| stage.before_album(cx))
@@ -619,16 +618,15 @@ impl Downloader {
         // owns them on every run (a resumed run must not take one chapter's pages for
         // another's).
         let turns = &Turns::default();
-        runs.extend(
+        let mut runs: Vec<(usize, ChapterRun)> =
             futures::stream::iter(chapters.into_iter().enumerate())
                 .map(|(i, c)| {
                     let turn = Turn { position: i, turns };
                     async move { (i, self.run_chapter(cx, album, c, turn).await) }
                 })
                 .buffer_unordered(self.inner.chapters_per_album)
-                .collect::<Vec<_>>()
-                .await,
-        );
+                .collect()
+                .await;
         runs.sort_by_key(|(i, _)| *i);
         let mut done_chapters = Vec::new();
         for (_, run) in runs {

@@ -23,9 +23,6 @@ pub enum Error {
     /// Text that is not an id.
     #[error(transparent)]
     Id(#[from] jmcomic_model::Error),
-    /// A setting that cannot work.
-    #[error("{0}")]
-    Config(String),
     /// `dir_rule.base_dir` cannot be created or written to.
     #[error("dir_rule.base_dir `{}` cannot be used: {source}", path.display())]
     BaseDir {
@@ -143,11 +140,7 @@ impl Error {
         }
         matches!(
             self,
-            Error::Options(_)
-                | Error::DirRule(_)
-                | Error::Id(_)
-                | Error::Config(_)
-                | Error::BaseDir { .. }
+            Error::Options(_) | Error::DirRule(_) | Error::Id(_) | Error::BaseDir { .. }
         )
     }
 }
