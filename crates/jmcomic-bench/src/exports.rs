@@ -204,44 +204,25 @@ struct Row {
 }
 
 impl Row {
+    /// The median of one figure over the samples.
+    fn median_of(&self, figure: impl Fn(&Sample) -> f64) -> f64 {
+        median(&mut self.samples.iter().map(figure).collect::<Vec<_>>())
+    }
+
     fn wall(&self) -> f64 {
-        median(
-            &mut self
-                .samples
-                .iter()
-                .map(|s| s.m.wall.as_secs_f64())
-                .collect::<Vec<_>>(),
-        )
+        self.median_of(|s| s.m.wall.as_secs_f64())
     }
 
     fn rss_mb(&self) -> f64 {
-        median(
-            &mut self
-                .samples
-                .iter()
-                .map(|s| s.m.max_rss as f64 / 1_048_576.0)
-                .collect::<Vec<_>>(),
-        )
+        self.median_of(|s| s.m.max_rss as f64 / 1_048_576.0)
     }
 
     fn cpu(&self) -> f64 {
-        median(
-            &mut self
-                .samples
-                .iter()
-                .map(|s| s.m.cpu.as_secs_f64())
-                .collect::<Vec<_>>(),
-        )
+        self.median_of(|s| s.m.cpu.as_secs_f64())
     }
 
     fn others_cores(&self) -> f64 {
-        median(
-            &mut self
-                .samples
-                .iter()
-                .map(|s| s.m.others_cpu.as_secs_f64() / s.m.wall.as_secs_f64().max(1e-9))
-                .collect::<Vec<_>>(),
-        )
+        self.median_of(|s| s.m.others_cpu.as_secs_f64() / s.m.wall.as_secs_f64().max(1e-9))
     }
 
     fn failed(&self) -> bool {
