@@ -598,9 +598,24 @@ impl Client {
     }
 
     /// Fetches a chapter with its page list and scramble id (spec §6.2.5, §6.2.6).
+    ///
+    /// Both are fetched at once; what went wrong reading the scramble id is logged only when
+    /// the chapter exists (for a missing chapter, "not found" is the whole story).
     pub async fn chapter(&self, id: JmId) -> Result<Chapter> {
-        let (chapter, scramble) = tokio::join!(self.chapter_detail(id), self.scramble_id(id));
-        let mut chapter = chapter?;
+        let (chapter, (scramble, notes)) =
+            tokio::join!(self.chapter_detail(id), self.scramble_id_noting(id));
+        let mut chapter = match chapter {
+            Ok(c) => c,
+            Err(e) => {
+                for note in notes {
+                    debug!(chapter = %id, "{note}");
+                }
+                return Err(e);
+            }
+        };
+        for note in notes {
+            warn!(chapter = %id, "{note}");
+        }
         chapter.scramble_id = Some(scramble?);
         Ok(chapter)
     }
@@ -656,8 +671,19 @@ impl Client {
     /// [`ScrambleSource::Assumed`] (the Python package falls back silently, W8). Network
     /// failures are errors, not fallbacks.
     pub async fn scramble_id(&self, chapter: JmId) -> Result<ScrambleId> {
+        let (result, notes) = self.scramble_id_noting(chapter).await;
+        for note in notes {
+            warn!(chapter = %chapter, "{note}");
+        }
+        result
+    }
+
+    /// [`Self::scramble_id`], with what went wrong on the way returned as sentences instead
+    /// of logged (the caller knows whether they matter).
+    async fn scramble_id_noting(&self, chapter: JmId) -> (Result<ScrambleId>, Vec<String>) {
+        let mut notes = Vec::new();
         if let Some(s) = self.cached_scramble(chapter) {
-            return Ok(s);
+            return (Ok(s), notes);
         }
         let secrets: &[&str] = match self.inner.cfg.template_secret {
             TemplateSecret::ContentThenNormal => &[site::CONTENT_TOKEN_SECRET, site::TOKEN_SECRET],
@@ -680,34 +706,39 @@ impl Client {
                             source: ScrambleSource::Site,
                         };
                         self.cache_scramble(chapter, s);
-                        return Ok(s);
+                        // A secret refused before this one is the expected fallback, not
+                        // news for the user.
+                        for note in notes {
+                            debug!(chapter = %chapter, "{note}");
+                        }
+                        return (Ok(s), Vec::new());
                     }
-                    warn!(chapter = %chapter, body = %truncate(&body, 200), "chapter template has no scramble id");
+                    debug!(chapter = %chapter, body = %truncate(&body, 200), "chapter template without a scramble id");
+                    notes.push("the chapter template states no scramble id".to_owned());
                 }
                 Ok(_) => {}
                 Err(e @ Error::Rejected { .. }) => {
-                    warn!(chapter = %chapter, error = %e, "chapter template refused this signature");
+                    notes.push(format!("the chapter template refused this signature: {e}"));
                 }
                 Err(Error::AllDomainsFailed { last, .. })
                     if matches!(*last, Error::Status { status: 404, .. }) =>
                 {
-                    warn!(chapter = %chapter, "no domain serves the chapter template (HTTP 404)");
+                    notes.push("no domain serves the chapter template (HTTP 404)".to_owned());
                     break;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return (Err(e), notes),
             }
         }
-        warn!(
-            chapter = %chapter,
-            assumed = site::DEFAULT_SCRAMBLE_ID,
-            "could not read the chapter's scramble id; assuming the usual value: if its pages come out as shuffled strips, this is why"
-        );
+        notes.push(format!(
+            "could not read the chapter's scramble id; assuming the usual value {}: if its pages come out as shuffled strips, this is why",
+            site::DEFAULT_SCRAMBLE_ID
+        ));
         let s = ScrambleId {
             value: site::DEFAULT_SCRAMBLE_ID,
             source: ScrambleSource::Assumed,
         };
         self.cache_scramble(chapter, s);
-        Ok(s)
+        (Ok(s), notes)
     }
 
     fn cached_scramble(&self, chapter: JmId) -> Option<ScrambleId> {
