@@ -81,6 +81,15 @@ pub struct DownloadArgs {
     #[arg(long)]
     pub album_json: bool,
 
+    /// Show what would be downloaded, where, and what is already on disk, without fetching
+    /// any page or writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Also write every log line (info level, no colours) to this file, appending.
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub common: Common,
 }
@@ -198,6 +207,10 @@ pub struct DemoArgs {
     /// One JSON event per line on stdout instead of progress bars.
     #[arg(long)]
     pub json: bool,
+
+    /// No progress bars (also off when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
 
     #[command(flatten)]
     pub common: Common,

@@ -25,6 +25,7 @@ pub fn init(
     bars: Option<MultiProgress>,
     log_file: Option<&Path>,
     topics: Option<&TopicFilter>,
+    plain: bool,
 ) {
     let level = if common.quiet {
         "error"
@@ -40,6 +41,10 @@ pub fn init(
     // Our crates at the chosen level; HTTP internals only from -vvv.
     let default = if common.verbose >= 3 {
         level.to_owned()
+    } else if plain && level == "warn" {
+        // Without a terminal (cron, logs), retries and domain changes are shown: a long
+        // retry loop must not be silent there.
+        "warn,jmcomic=warn,jmcomic_client=info,jmcomic_image=warn".to_owned()
     } else {
         format!("warn,jmcomic={level},jmcomic_client={level},jmcomic_image={level}")
     };

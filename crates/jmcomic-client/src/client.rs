@@ -1279,9 +1279,13 @@ impl Client {
                     round,
                     wait_hint.or(last.as_ref().and_then(Error::retry_after)),
                 );
-                debug!(
-                    ?wait,
-                    round, "every domain failed; waiting before the next round"
+                // One line per round (shown without a terminal, and at -v): a long retry
+                // loop is not silent.
+                info!(
+                    "{what}: every domain failed (round {} of {}); trying again in {:.1}s",
+                    round + 1,
+                    policy.retry_times + 1,
+                    wait.as_secs_f64()
                 );
                 tokio::time::sleep(wait).await;
             }

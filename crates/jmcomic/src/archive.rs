@@ -185,6 +185,12 @@ impl ArchiveError {
             .is_some_and(|c| matches!(c, ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase))
     }
 
+    /// Whether the database itself failed (rather than the file not being an archive, or
+    /// its folder not being creatable).
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, ArchiveError::Sqlite { .. })
+    }
+
     fn sqlite_code(&self) -> Option<ErrorCode> {
         match self {
             ArchiveError::Sqlite { source, .. } => source.sqlite_error_code(),

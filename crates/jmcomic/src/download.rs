@@ -64,6 +64,7 @@ pub struct DownloaderBuilder {
     stages: StageSet,
     features: Features,
     plugins: bool,
+    dry_run: bool,
     reporter: Arc<dyn Reporter>,
     check_exception: bool,
     cancel: CancellationToken,
@@ -90,6 +91,15 @@ impl DownloaderBuilder {
     /// Whether the option file's `plugins` run (default true, as in the Python package).
     pub fn plugins(mut self, yes: bool) -> Self {
         self.plugins = yes;
+        self
+    }
+
+    /// A dry run: albums and chapters are looked up and every page's path computed and
+    /// checked on disk, but no page is fetched, nothing is written (not even folders), and
+    /// no export or plugin work runs. Pages that would be downloaded are reported as
+    /// [`PageOutcome::Planned`](crate::PageOutcome::Planned).
+    pub fn dry_run(mut self, yes: bool) -> Self {
+        self.dry_run = yes;
         self
     }
 
@@ -164,7 +174,9 @@ impl DownloaderBuilder {
             None
         };
         let o = &self.options;
-        check_writable(o.dir_rule.base_dir())?;
+        if !self.dry_run {
+            check_writable(o.dir_rule.base_dir())?;
+        }
         let deletions = plugins
             .as_ref()
             .map_or_else(Default::default, |p| Arc::clone(&p.deletions));
@@ -189,6 +201,10 @@ impl DownloaderBuilder {
         }
         if o.download.album_json {
             stages.push(Arc::new(crate::album_json::AlbumJson));
+        }
+        if self.dry_run {
+            // Nothing is written in a dry run: no stage has anything to work on.
+            stages = StageSet::default();
         }
         if !stages.is_empty() {
             stages.push(Arc::new(Cleanup {
@@ -222,6 +238,7 @@ impl DownloaderBuilder {
                 stages,
                 plugins: plugins.map(Arc::new),
                 archive,
+                dry_run: self.dry_run,
                 _usage: usage,
                 stage_slots: Arc::new(Semaphore::new(t.cpu.max(1))),
                 reporter: self.reporter,
@@ -296,6 +313,8 @@ struct Inner {
     plugins: Option<Arc<Plugins>>,
     /// The download archive, when one is configured.
     archive: Option<DownloadArchive>,
+    /// Nothing is fetched or written ([`DownloaderBuilder::dry_run`]).
+    dry_run: bool,
     /// The `usage_log` thread, stopped with the downloader.
     _usage: Option<UsageMonitor>,
     /// Stages running at once (`threading.cpu`): they are CPU and disk work.
@@ -396,6 +415,7 @@ impl Downloader {
             stages: StageSet::default(),
             features: Features::new(),
             plugins: true,
+            dry_run: false,
             reporter: Arc::new(NoReporter),
             check_exception: true,
             cancel: CancellationToken::new(),
@@ -420,6 +440,11 @@ impl Downloader {
     /// The token that stops this downloader.
     pub fn cancel_token(&self) -> &CancellationToken {
         &self.inner.cancel
+    }
+
+    /// Whether this is a dry run ([`DownloaderBuilder::dry_run`]).
+    pub fn is_dry_run(&self) -> bool {
+        self.inner.dry_run
     }
 
     /// The option file's plugins, when they were loaded.
@@ -459,6 +484,7 @@ impl Downloader {
                 stages: i.stages.clone(),
                 plugins: i.plugins.clone(),
                 archive: i.archive.clone(),
+                dry_run: i.dry_run,
                 _usage: None,
                 stage_slots: Arc::clone(&i.stage_slots),
                 reporter: Arc::clone(&i.reporter),
@@ -496,19 +522,57 @@ impl Downloader {
     /// bounded by `download.threading.album`).
     pub async fn batch(&self, targets: impl IntoIterator<Item = Target>) -> BatchReport {
         let mut seen = std::collections::HashSet::new();
-        let unique: Vec<Target> = targets.into_iter().filter(|t| seen.insert(*t)).collect();
-        // Unordered, so one slow album never holds a slot another could use; the order is
-        // restored afterwards.
-        let mut items: Vec<(usize, (Target, Result<DownloadReport>))> =
-            futures::stream::iter(unique.into_iter().enumerate())
-                .map(|(i, t)| async move { (i, (t, self.target(t).await)) })
-                .buffer_unordered(self.inner.albums_limit)
-                .collect()
-                .await;
+        let unique: Vec<(usize, Target)> = targets
+            .into_iter()
+            .filter(|t| seen.insert(*t))
+            .enumerate()
+            .collect();
+        // Albums first, then chapters: a chapter that one of the batch's albums already
+        // downloaded (`123 p456`, 456 being a chapter of 123) is not downloaded, nor counted,
+        // twice; its report says which target covered it.
+        let (albums, chapters): (Vec<_>, Vec<_>) =
+            unique.into_iter().partition(|(_, t)| t.kind == Kind::Album);
+        let mut items = self.run_targets(albums).await;
+        let covered: HashMap<JmId, Target> = items
+            .iter()
+            .filter_map(|(_, (t, r))| r.as_ref().ok().map(|r| (*t, r)))
+            .flat_map(|(t, r)| {
+                r.chapters
+                    .iter()
+                    .filter(|c| !c.skipped)
+                    .map(move |c| (c.id, t))
+            })
+            .collect();
+        let (done, to_run): (Vec<_>, Vec<_>) = chapters
+            .into_iter()
+            .partition(|(_, t)| covered.contains_key(&t.id));
+        for (i, t) in done {
+            let by = covered[&t.id];
+            self.event(&Event::TargetStarted { target: t });
+            self.event(&Event::TargetDone {
+                target: t,
+                complete: true,
+            });
+            items.push((i, (t, Ok(DownloadReport::covered(t, by)))));
+        }
+        items.extend(self.run_targets(to_run).await);
         items.sort_by_key(|(i, _)| *i);
         BatchReport {
             items: items.into_iter().map(|(_, item)| item).collect(),
         }
+    }
+
+    /// Runs targets, at most `threading.album` at once; unordered, so one slow album never
+    /// holds a slot another could use (the caller restores the order).
+    async fn run_targets(
+        &self,
+        targets: Vec<(usize, Target)>,
+    ) -> Vec<(usize, (Target, Result<DownloadReport>))> {
+        futures::stream::iter(targets)
+            .map(|(i, t)| async move { (i, (t, self.target(t).await)) })
+            .buffer_unordered(self.inner.albums_limit)
+            .collect()
+            .await
     }
 
     fn finish(&self, report: DownloadReport) -> Result<DownloadReport> {
@@ -561,11 +625,15 @@ impl Downloader {
             Ok::<_, Error>(report)
         }
         .await;
-        if let Err(e) = &result {
-            self.event(&Event::TargetFailed {
+        match &result {
+            Ok(report) => self.event(&Event::TargetDone {
+                target,
+                complete: report.is_complete(),
+            }),
+            Err(e) => self.event(&Event::TargetFailed {
                 target,
                 reason: e.clone(),
-            });
+            }),
         }
         result
     }
@@ -593,6 +661,7 @@ impl Downloader {
             }
         }
         self.event(&Event::AlbumStarted {
+            target: report.target,
             id: album.id,
             name: album.name.clone(),
             chapters: chapters.len(),
@@ -658,6 +727,7 @@ impl Downloader {
             report.stage_failures.extend(ran.failures);
         }
         if let Some(dir) = &report.album_dir
+            && !self.inner.dry_run
             && dir != self.inner.options.dir_rule.base_dir()
             && report
                 .chapters
@@ -829,6 +899,10 @@ impl Downloader {
             Control::Continue => {}
             Control::Skip => {
                 report.skipped = true;
+                self.event(&Event::ChapterSkipped {
+                    album: album.id,
+                    id: chapter.id,
+                });
                 return (report, None);
             }
             Control::Stop => {
@@ -836,7 +910,9 @@ impl Downloader {
                 return fail(report, Cause::Stopped(Stop::ByHook));
             }
         }
-        if let Err(e) = tokio::fs::create_dir_all(&dir).await {
+        if !self.inner.dry_run
+            && let Err(e) = tokio::fs::create_dir_all(&dir).await
+        {
             return fail(report, Cause::io("create", &dir, e));
         }
         if !self.inner.stages.is_empty() {
@@ -884,6 +960,17 @@ impl Downloader {
             .await;
         pages.sort_by_key(|p| p.index);
         report.pages = pages;
+        if self.inner.dry_run {
+            // Nothing was written: nothing to record, sweep or remove.
+            self.release_dir(&dir);
+            self.inner.hooks.after_chapter(album, &chapter, &report);
+            self.event(&Event::ChapterDone {
+                album: album.id,
+                id: chapter.id,
+                complete: report.is_complete(),
+            });
+            return (report, Some(chapter));
+        }
         if let Err(reason) = self.record_pages(album, &report).await {
             stages.failures.push(StageFailure {
                 stage: ARCHIVE_STAGE.to_owned(),
@@ -1151,6 +1238,9 @@ impl Downloader {
         // the archive's word is what keeps it from being fetched again.
         if archived {
             return PageOutcome::Archived;
+        }
+        if self.inner.dry_run {
+            return PageOutcome::Planned;
         }
         let Ok(_permit) = self.inner.images.acquire().await else {
             return cancelled();

@@ -135,8 +135,12 @@ impl Error {
     /// Whether the error is about the user's input or settings (ids, options, rules) rather
     /// than the site or the network.
     pub fn is_usage(&self) -> bool {
-        if let Error::Plugin(e) = self {
-            return e.usage;
+        match self {
+            Error::Plugin(e) => return e.usage,
+            // Not an archive, a newer one, a folder that cannot be made: the user's to fix;
+            // a busy or damaged database is not.
+            Error::Archive(e) => return !e.is_sqlite(),
+            _ => {}
         }
         matches!(
             self,

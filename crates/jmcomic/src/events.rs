@@ -25,6 +25,8 @@ pub enum Event {
     },
     /// An album's details are known.
     AlbumStarted {
+        /// The target it is downloaded for (an album, or one of its chapters).
+        target: Target,
         /// Album id.
         id: JmId,
         /// Title.
@@ -69,6 +71,13 @@ pub enum Event {
         id: JmId,
         /// Whether every page is on disk.
         complete: bool,
+    },
+    /// A hook or plugin left a chapter out (nothing of it is downloaded).
+    ChapterSkipped {
+        /// Album id.
+        album: JmId,
+        /// Chapter id.
+        id: JmId,
     },
     /// A chapter's page list could not be fetched.
     ChapterFailed {
@@ -115,6 +124,13 @@ pub enum Event {
         /// Album id.
         id: JmId,
         /// Whether every page is on disk.
+        complete: bool,
+    },
+    /// A target is finished (its report may still list failed pages).
+    TargetDone {
+        /// What was asked for.
+        target: Target,
+        /// Whether everything of it is done.
         complete: bool,
     },
     /// A target failed outright (album missing, site unreachable…).

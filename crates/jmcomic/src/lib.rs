@@ -52,7 +52,7 @@ pub use hooks::{Control, FilterHooks, HookSet, Hooks};
 pub use options::Options;
 pub use report::{
     BatchReport, ChapterReport, DownloadReport, Failure, Output, PageOutcome, PageRecord,
-    StageFailure,
+    StageFailure, Totals,
 };
 pub use stage::Stage;
 

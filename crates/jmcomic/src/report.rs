@@ -30,6 +30,8 @@ pub enum PageOutcome {
     Archived,
     /// Left out by a hook.
     Skipped,
+    /// A dry run: it would be downloaded (nothing was fetched or written).
+    Planned,
     /// Could not be downloaded; nothing was written under its name.
     Failed {
         /// Why.
@@ -107,6 +109,7 @@ impl ChapterReport {
                         | PageOutcome::Reused
                         | PageOutcome::Skipped
                         | PageOutcome::Archived
+                        | PageOutcome::Planned
                 )
             })
     }
@@ -252,6 +255,9 @@ pub struct DownloadReport {
     pub skipped: bool,
     /// Whether a hook or a cancellation stopped the download early.
     pub stopped: bool,
+    /// A chapter target that another target of the same batch (its album) downloaded: it
+    /// was not downloaded, nor counted, a second time.
+    pub covered_by: Option<Target>,
     /// Chapters, in album order.
     pub chapters: Vec<ChapterReport>,
     /// Files made by after-chapter and after-album stages (exports), in the order they
@@ -273,6 +279,8 @@ impl Serialize for DownloadReport {
             album_dir: &'a Option<PathBuf>,
             skipped: bool,
             stopped: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            covered_by: &'a Option<Target>,
             chapters: &'a [ChapterReport],
             outputs: &'a [Output],
             stage_failures: &'a [StageFailure],
@@ -293,6 +301,7 @@ impl Serialize for DownloadReport {
             album_dir: &self.album_dir,
             skipped: self.skipped,
             stopped: self.stopped,
+            covered_by: &self.covered_by,
             chapters: &self.chapters,
             outputs: &self.outputs,
             stage_failures: &self.stage_failures,
@@ -319,11 +328,51 @@ impl DownloadReport {
             album_dir: None,
             skipped: false,
             stopped: false,
+            covered_by: None,
             chapters: Vec::new(),
             outputs: Vec::new(),
             stage_failures: Vec::new(),
             duration: Duration::ZERO,
         }
+    }
+
+    /// The report of a chapter target that `by` (its album, in the same batch) downloaded.
+    pub(crate) fn covered(target: Target, by: Target) -> Self {
+        DownloadReport {
+            covered_by: Some(by),
+            ..Self::new(target)
+        }
+    }
+
+    /// The counts of this report (see [`Totals`]).
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals {
+            targets: 1,
+            stage_failures: self.stage_failures.len(),
+            bytes_written: self.bytes_written(),
+            ..Totals::default()
+        };
+        for c in &self.chapters {
+            match &c.error {
+                Some(e) if e.is_stopped() => t.chapters_stopped += 1,
+                Some(_) => t.chapters_failed += 1,
+                None => {}
+            }
+            for p in &c.pages {
+                match &p.outcome {
+                    PageOutcome::Written { .. } => t.pages_written += 1,
+                    PageOutcome::Reused => t.pages_reused += 1,
+                    PageOutcome::Archived => t.pages_archived += 1,
+                    PageOutcome::Planned => t.pages_planned += 1,
+                    PageOutcome::Failed { reason } if reason.is_stopped() => {
+                        t.pages_stopped += 1;
+                    }
+                    PageOutcome::Failed { .. } => t.pages_failed += 1,
+                    _ => {}
+                }
+            }
+        }
+        t
     }
 
     /// Every failure: chapters that could not be fetched, pages that could not be
@@ -445,6 +494,62 @@ impl DownloadReport {
     }
 }
 
+/// The counts of a download or a batch, the same wherever they are shown (the summary line,
+/// the list of failures, `--json`, `--report`). Pages and chapters left because the run was
+/// stopped are counted apart from those that failed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Totals {
+    /// Targets asked for (after de-duplication).
+    pub targets: usize,
+    /// Targets that failed as a whole (album missing, site unreachable…).
+    pub targets_failed: usize,
+    /// Chapters whose page list could not be fetched.
+    pub chapters_failed: usize,
+    /// Chapters not started because the run was stopped.
+    pub chapters_stopped: usize,
+    /// Pages downloaded and written.
+    pub pages_written: usize,
+    /// Pages already complete on disk.
+    pub pages_reused: usize,
+    /// Pages a dry run would download.
+    pub pages_planned: usize,
+    /// Pages recorded in the download archive and not fetched.
+    pub pages_archived: usize,
+    /// Pages that failed.
+    pub pages_failed: usize,
+    /// Pages not downloaded because the run was stopped.
+    pub pages_stopped: usize,
+    /// Exports and plugins that failed.
+    pub stage_failures: usize,
+    /// Bytes written.
+    pub bytes_written: u64,
+}
+
+impl Totals {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Totals) {
+        self.targets += other.targets;
+        self.targets_failed += other.targets_failed;
+        self.chapters_failed += other.chapters_failed;
+        self.chapters_stopped += other.chapters_stopped;
+        self.pages_written += other.pages_written;
+        self.pages_reused += other.pages_reused;
+        self.pages_planned += other.pages_planned;
+        self.pages_archived += other.pages_archived;
+        self.pages_failed += other.pages_failed;
+        self.pages_stopped += other.pages_stopped;
+        self.stage_failures += other.stage_failures;
+        self.bytes_written += other.bytes_written;
+    }
+
+    /// How many failures the list of failures has (targets, chapters, pages, stages; what
+    /// a stop left undone is not a failure).
+    pub fn failures(&self) -> usize {
+        self.targets_failed + self.chapters_failed + self.pages_failed + self.stage_failures
+    }
+}
+
 /// The result of a batch: one entry per distinct target, in first-seen order.
 ///
 /// Serialised as `{"complete": bool, "items": [...], "failures": [...]}`, each item being
@@ -492,6 +597,20 @@ impl BatchReport {
         out
     }
 
+    /// The counts of the whole batch.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for (_, r) in &self.items {
+            if let Ok(report) = r {
+                t.add(&report.totals());
+            } else {
+                t.targets += 1;
+                t.targets_failed += 1;
+            }
+        }
+        t
+    }
+
     /// The batch as pretty JSON (what `--report` writes).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
@@ -509,11 +628,13 @@ impl Serialize for BatchReport {
         #[derive(Serialize)]
         struct Fields<'a> {
             complete: bool,
+            totals: Totals,
             items: Vec<Item<'a>>,
             failures: Vec<Failure>,
         }
         Fields {
             complete: self.all_succeeded(),
+            totals: self.totals(),
             items: self
                 .items
                 .iter()

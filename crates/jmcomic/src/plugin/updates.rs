@@ -147,7 +147,7 @@ async fn subscribe(
             new.len(),
             ids.join(", ")
         ));
-        if let Some(mail) = &email {
+        if let Some(mail) = email.as_ref().filter(|_| !downloader.is_dry_run()) {
             let mail_kw = Kwargs::new("send_qq_email", mail.clone());
             if let Err(f) = super::notify::send(&mail_kw).await {
                 let cause = match f {
@@ -174,7 +174,7 @@ async fn subscribe(
         let Some(newest) = new.last().map(|c| c.id) else {
             continue;
         };
-        if !write_back {
+        if !write_back || downloader.is_dry_run() {
             continue;
         }
         if !complete {

@@ -6,8 +6,10 @@ use anyhow::Result;
 use jmcomic::archive::DownloadArchive;
 use jmcomic::{JmId, Target};
 
+use super::load_options;
 use crate::args::{ArchiveAction, ArchiveFile, Common};
-use crate::{Outcome, UsageError, load_options, progress};
+use crate::ui as progress;
+use crate::{Outcome, UsageError};
 
 pub fn run(action: &ArchiveAction) -> Result<Outcome> {
     match action {

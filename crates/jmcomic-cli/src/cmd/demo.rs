@@ -1,14 +1,14 @@
 //! `jmcomic demo`: the main job against the built-in emulator of the site, so a new user
 //! sees an album downloaded and checked with no site reachable.
 
-use std::io::IsTerminal;
-
 use anyhow::{Context, Result};
 use jmcomic::{Options, PageOutcome, Target};
 use jmcomic_emulator::{Emulator, PageKind};
 
+use super::download::run_download;
 use crate::args::DemoArgs;
-use crate::{Display, Outcome, UsageError, run_download};
+use crate::ui::Display;
+use crate::{Outcome, UsageError};
 
 /// Albums downloaded when none are named: a series album with scrambled pages of every
 /// kind, and a single-chapter album whose title has every character file systems refuse.
@@ -43,23 +43,19 @@ pub fn run(args: &DemoArgs) -> Result<Outcome> {
             dir.display()
         );
     }
-    let display = if args.json {
-        Display::Json
-    } else if !args.common.quiet && std::io::stderr().is_terminal() {
-        Display::Bars
-    } else {
-        Display::Plain
-    };
+    let display = Display::choose(args.json, args.no_progress, args.common.quiet);
     let report_path = dir.join("report.json");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let outcome = run_download(
-        crate::Job {
+        super::download::Job {
             options: options.clone(),
             targets: targets.clone(),
             display,
             report_path: Some(report_path.clone()),
             features: jmcomic::plugin::Features::new(),
-            no_progress: false,
+            no_progress: args.no_progress,
+            dry_run: false,
+            log_file: None,
         },
         &args.common,
     )?;

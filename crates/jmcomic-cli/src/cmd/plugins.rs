@@ -4,8 +4,10 @@ use anyhow::{Context, Result};
 use jmcomic::plugin::{PLUGINS, PluginRun, Support};
 use jmcomic::{BatchReport, Downloader};
 
+use super::load_options;
 use crate::args::PluginsAction;
-use crate::{Outcome, load_options, logging, progress};
+use crate::ui as progress;
+use crate::{Outcome, logging};
 
 pub fn run(action: &PluginsAction) -> Result<Outcome> {
     match action {
@@ -59,7 +61,7 @@ fn list(common: &crate::args::Common) -> Result<Outcome> {
 
 fn run_group(group: &str, json: bool, common: &crate::args::Common) -> Result<Outcome> {
     let options = load_options(common)?;
-    logging::init(common, &options, None, None, None);
+    logging::init(common, &options, None, None, None, true);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("jmcomic")
