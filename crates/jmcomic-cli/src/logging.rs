@@ -44,7 +44,8 @@ pub fn init(
     } else if plain && level == "warn" {
         // Without a terminal (cron, logs), retries and domain changes are shown: a long
         // retry loop must not be silent there.
-        "warn,jmcomic=warn,jmcomic_client=info,jmcomic_image=warn".to_owned()
+        "warn,jmcomic=warn,jmcomic_client=warn,jmcomic_client::retry=info,jmcomic_image=warn"
+            .to_owned()
     } else {
         format!("warn,jmcomic={level},jmcomic_client={level},jmcomic_image={level}")
     };

@@ -39,8 +39,36 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// The subcommands, for putting global flags in their place and for suggestions.
+pub const COMMANDS: [&str; 5] = ["config", "demo", "plugins", "archive", "help"];
+
+/// `jmcomic --option o.yml config show` means `jmcomic config show --option o.yml`: the
+/// global flags (`--option`, `-q`, `-v`) may come before a subcommand, as users type them
+/// (clap would take the subcommand's name for an id there).
+fn normalize_args(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut i = 1;
+    while let Some(a) = args.get(i).and_then(|a| a.to_str()) {
+        match a {
+            "--option" => i += 2,
+            "-q" | "--quiet" | "--verbose" => i += 1,
+            _ if a.starts_with("--option=") => i += 1,
+            _ if a.len() > 1 && a.starts_with('-') && a[1..].chars().all(|c| c == 'v') => i += 1,
+            _ => break,
+        }
+    }
+    match args.get(i).and_then(|a| a.to_str()) {
+        Some(sub) if i > 1 && COMMANDS.contains(&sub) => {
+            let mut out = vec![args[0].clone(), args[i].clone()];
+            out.extend(args[1..i].iter().cloned());
+            out.extend(args[i + 1..].iter().cloned());
+            out
+        }
+        _ => args,
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(normalize_args(std::env::args_os().collect()));
     let result = match cli.command {
         Some(Command::Config {
             action: ConfigAction::Show { common },
@@ -84,4 +112,37 @@ fn chain(e: &anyhow::Error) -> String {
         }
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<String> {
+        normalize_args(s.iter().map(std::ffi::OsString::from).collect())
+            .into_iter()
+            .map(|a| a.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn global_flags_may_come_before_a_subcommand() {
+        assert_eq!(
+            args(&["jmcomic", "--option", "o.yml", "-vv", "config", "show"]),
+            ["jmcomic", "config", "--option", "o.yml", "-vv", "show"]
+        );
+        assert_eq!(
+            args(&["jmcomic", "-q", "--option=o.yml", "archive", "list"]),
+            ["jmcomic", "archive", "-q", "--option=o.yml", "list"]
+        );
+        // Ids stay ids, and flags after them stay where they are.
+        assert_eq!(
+            args(&["jmcomic", "--option", "o.yml", "123", "config"]),
+            ["jmcomic", "--option", "o.yml", "123", "config"]
+        );
+        assert_eq!(
+            args(&["jmcomic", "config", "show"]),
+            ["jmcomic", "config", "show"]
+        );
+    }
 }

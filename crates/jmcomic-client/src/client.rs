@@ -589,7 +589,9 @@ impl Client {
                             got: got.to_string(),
                         });
                     }
-                    warn!(asked = %asked, got = %got, "the site answered with another album (its placeholder for clients without valid cookies); renewing the session");
+                    // Routine: a missing album is answered so too; if renewing does not help,
+                    // the error says so.
+                    info!(asked = %asked, got = %got, "the site answered with another album (its placeholder for clients without valid cookies); renewing the session");
                     self.renew_session().await?;
                     renewed = true;
                 }
@@ -649,7 +651,9 @@ impl Client {
                             got: c.id.to_string(),
                         });
                     }
-                    warn!(asked = %id, got = %c.id, "the site answered with another chapter (its placeholder for clients without valid cookies); renewing the session");
+                    // Routine: a missing chapter is answered so too; if renewing does not
+                    // help, the error says so.
+                    info!(asked = %id, got = %c.id, "the site answered with another chapter (its placeholder for clients without valid cookies); renewing the session");
                     self.renew_session().await?;
                     renewed = true;
                 }
@@ -1254,7 +1258,7 @@ impl Client {
                         }
                         // Retries are routine (the summary reports what finally failed), so
                         // they are shown with -v only.
-                        info!(domain = %domain, round, error = %e, "request failed, trying the next domain");
+                        info!(target: "jmcomic_client::retry", domain = %domain, round, error = %e, "request failed, trying the next domain");
                         if let Verdict::Wait(d) = verdict {
                             wait_hint = Some(wait_hint.map_or(d, |w| w.max(d)));
                         }
@@ -1282,6 +1286,7 @@ impl Client {
                 // One line per round (shown without a terminal, and at -v): a long retry
                 // loop is not silent.
                 info!(
+                    target: "jmcomic_client::retry",
                     "{what}: every domain failed (round {} of {}); trying again in {:.1}s",
                     round + 1,
                     policy.retry_times + 1,

@@ -395,9 +395,14 @@ impl Run<'_> {
             String::new()
         };
         if self.interrupted {
+            let chapters = if t.chapters_stopped > 0 {
+                format!(" and {} chapter(s)", t.chapters_stopped)
+            } else {
+                String::new()
+            };
             return format!(
-                "interrupted after {secs:.1}s: {} page(s) written, {} already on disk{archived}; {} page(s) and {} chapter(s) not downloaded",
-                t.pages_written, t.pages_reused, t.pages_stopped, t.chapters_stopped
+                "interrupted after {secs:.1}s: {} page(s) written, {} already on disk{archived}; {} page(s){chapters} not downloaded",
+                t.pages_written, t.pages_reused, t.pages_stopped
             );
         }
         let targets = if t.targets_failed > 0 {

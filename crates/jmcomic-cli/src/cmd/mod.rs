@@ -32,7 +32,12 @@ pub fn parse_targets(ids: &[String]) -> Result<Vec<Target>> {
     for id in ids {
         match Target::parse(id) {
             Ok(t) => targets.push(t),
-            Err(e) => bad.push(e.to_string()),
+            Err(e) => bad.push(match nearest_command(id) {
+                Some(cmd) => {
+                    format!("`{id}` is neither an id nor a command (did you mean `jmcomic {cmd}`?)")
+                }
+                None => e.to_string(),
+            }),
         }
     }
     if !bad.is_empty() {
@@ -40,4 +45,31 @@ pub fn parse_targets(ids: &[String]) -> Result<Vec<Target>> {
         return Err(UsageError(bad.join("\n")).into());
     }
     Ok(targets)
+}
+
+/// The subcommand `word` is probably a typo of, if any (`confg` → `config`).
+fn nearest_command(word: &str) -> Option<&'static str> {
+    if !word.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    let w = word.to_ascii_lowercase();
+    crate::COMMANDS
+        .iter()
+        .filter(|c| **c != "help")
+        .map(|c| (strsim::damerau_levenshtein(&w, c), *c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn typos_of_commands_are_suggested() {
+        assert_eq!(super::nearest_command("confg"), Some("config"));
+        assert_eq!(super::nearest_command("pluguns"), Some("plugins"));
+        assert_eq!(super::nearest_command("archve"), Some("archive"));
+        assert_eq!(super::nearest_command("xyz"), None);
+        assert_eq!(super::nearest_command("JM123"), None);
+    }
 }

@@ -59,7 +59,7 @@ impl Reporter for Lines {
                 id,
                 complete: false,
                 ..
-            } => format!("  chapter {id}: INCOMPLETE (see the list at the end)"),
+            } => format!("  chapter {id}: incomplete"),
             Event::ChapterSkipped { id, .. } => format!("  chapter {id}: skipped"),
             Event::ChapterFailed { id, reason, .. } => {
                 format!("  chapter {id}: failed: {}", printable(&reason.to_string()))

@@ -169,6 +169,18 @@ fn ctrl_c_stops_cleanly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("stopping"), "{err}");
+    // Two lines say what was done and how to go on, not one failure per page left.
+    assert!(err.contains("interrupted after "), "{err}");
+    assert!(err.contains(" page(s) not downloaded"), "{err}");
+    assert!(
+        err.contains("run the same command again to resume"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("not downloaded: the download was stopped"),
+        "{err}"
+    );
+    assert!(!err.contains("failed ("), "{err}");
     let on_disk = pages(&dir);
     assert!(on_disk.len() < 80, "stopped before the end");
     for p in &on_disk {

@@ -8,5 +8,6 @@
 mod cli;
 mod crash;
 mod exports;
+mod first_hour;
 mod reliability;
 mod support;
