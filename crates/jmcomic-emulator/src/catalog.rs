@@ -10,7 +10,13 @@ use std::fmt;
 use crate::error::{Error, Result};
 
 /// How a page is encoded on the CDN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Serialised (in [`CatalogListing`](crate::CatalogListing)) as its [`Display`](fmt::Display)
+/// form, e.g. `lossy-webp`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum PageKind {
     /// Lossy WebP (libwebp, quality 85), scrambled by the strip count. The common case on the
@@ -128,6 +134,11 @@ pub struct ChapterSpec {
     /// hostile catalogs list names that have no page behind them (the CDN answers 404 for
     /// those). `None` (the default) lists the pages' names.
     pub listed_images: Option<Vec<String>>,
+    /// This chapter's own scramble id, when it differs from its album's (`None`, the
+    /// default: [`AlbumSpec::scramble_id`]). The site is asked per chapter (spec §6.2.6), but
+    /// the Python package caches the answer under the album id too (W8); a chapter with its
+    /// own value catches a client that does the same.
+    pub scramble_id: Option<u64>,
 }
 
 impl ChapterSpec {
@@ -139,7 +150,15 @@ impl ChapterSpec {
             sort,
             pages,
             listed_images: None,
+            scramble_id: None,
         }
+    }
+
+    /// Gives the chapter its own scramble id (see [`ChapterSpec::scramble_id`]).
+    #[must_use]
+    pub fn with_scramble_id(mut self, scramble_id: u64) -> Self {
+        self.scramble_id = Some(scramble_id);
+        self
     }
 
     /// Sets the `images` list `/chapter` sends (see [`ChapterSpec::listed_images`]).
@@ -185,7 +204,8 @@ pub struct AlbumSpec {
     pub actors: Vec<String>,
     /// Description; `None` is sent as JSON `null`.
     pub description: Option<String>,
-    /// Scramble id served by `/chapter_view_template` and used for strip counts (spec §6.2.6).
+    /// Scramble id served by `/chapter_view_template` and used for strip counts (spec §6.2.6),
+    /// for every chapter that has none of its own ([`ChapterSpec::scramble_id`]).
     pub scramble_id: u64,
     /// Chapters in `series` order. One chapter = a single-chapter album (empty `series`).
     pub chapters: Vec<ChapterSpec>,
@@ -283,6 +303,12 @@ impl AlbumSpec {
     pub fn with_scramble_id(mut self, scramble_id: u64) -> Self {
         self.scramble_id = scramble_id;
         self
+    }
+
+    /// The scramble id of one of this album's chapters: its own, else the album's. This is
+    /// what `/chapter_view_template` states for it and what the CDN scrambles its pages with.
+    pub fn chapter_scramble_id(&self, chapter: &ChapterSpec) -> u64 {
+        chapter.scramble_id.unwrap_or(self.scramble_id)
     }
 
     /// Whether the album has a single chapter (empty `series`, `series_id` "0").
@@ -390,24 +416,30 @@ impl Catalog {
 
     /// The standard test catalog (about 100 pages, every strip-count branch, hostile titles).
     ///
-    /// | album | chapters (pages) | notes |
-    /// |---|---|---|
-    /// | 220979 | 220979 (4), 220980 (5), 220981 (4) | CJK title; straddles the 220980 threshold; 220980/00005 is 24x7 (height < 10 strips); 220981/00004 has height 200 (divisible by 10) |
-    /// | 268849 | 268849 (4), 268850 (5), 268851 (4) | Python's `oname` example title (brackets); straddles 268850 |
-    /// | 421925 | 421925 (5), 421926 (6), 421927 (4) | straddles 421926 (md5 modulus 10 -> 8) |
-    /// | 438516 | single (8) | emoji title |
-    /// | 1180203 | single (6) | `/ \ : * ? " < > \|` in the title |
-    /// | 10086 | single (3) | `..` and leading/trailing spaces; below 220980 (unscrambled) |
-    /// | 147643 | 147643 (3), 147650 (4) | tab and newline in the title; unscrambled |
-    /// | 350234 | single (5) | title longer than 300 bytes of UTF-8 |
-    /// | 500000 | 500000 (4), 500123 (3), 500050 (3) | `series` listed out of sort order (sorts 1, 3, 2) |
-    /// | 230000 | single (6) | no authors |
-    /// | 400000 | single (6) | |
-    /// | 1000000 | single (6) | |
-    /// | placeholder 200000 | single (2) | "禁漫娘" |
+    /// | album | scramble id | chapters (pages) | notes |
+    /// |---|---|---|---|
+    /// | 220979 | 220980 | 220979 (4), 220980 (5), 220981 (4) | CJK title; straddles the 220980 threshold; 220980/00005 is 24x7 (height < 10 strips); 220981/00004 has height 200 (divisible by 10) |
+    /// | 268849 | **268850** | 268849 (4), 268850 (5), 268851 (4) | Python's `oname` example title (brackets); straddles 268850; 268849 unscrambled (220980 would give 10 strips) |
+    /// | 421925 | **421926** | 421925 (5), 421926 (6), 421927 (4) | straddles 421926 (md5 modulus 10 -> 8); 421925 unscrambled (220980 would give md5 counts) |
+    /// | 438516 | 220980 | single (8) | emoji title |
+    /// | 1180203 | 220980 | single (6) | `/ \ : * ? " < > \|` in the title |
+    /// | 10086 | 220980 | single (3) | `..` and leading/trailing spaces; below 220980 (unscrambled) |
+    /// | 147643 | **147650** | 147643 (3), 147650 (4) | tab and newline in the title; 147643 unscrambled, 147650 has 10 strips (220980 would leave it unscrambled) |
+    /// | 350234 | 220980 | single (5) | title longer than 300 bytes of UTF-8 |
+    /// | 500000 | 220980, chapter 500123: **500124** | 500000 (4), 500123 (3), 500050 (3) | `series` listed out of sort order (sorts 1, 3, 2); 500123 has its own scramble id and is unscrambled (the album's would give md5 counts) |
+    /// | 230000 | 220980 | single (6) | no authors |
+    /// | 400000 | 220980 | single (6) | |
+    /// | 1000000 | 220980 | single (6) | |
+    /// | placeholder 200000 | 220980 | single (2) | "禁漫娘" |
     ///
     /// Kinds: mostly lossy WebP; lossless WebP, JPEG and GIF pages are spread over every
     /// strip-count branch (see [`Catalog::pages_of_kind`]).
+    ///
+    /// Scramble ids: the real site states 220980 for most chapters, but a client must use
+    /// whatever `/chapter_view_template` says (spec §6.2.6). The values in bold differ, and
+    /// each changes the strip count of a whole chapter's pages against 220980 (in both
+    /// directions), so a client that ignores the template, or caches one value per album,
+    /// writes wrong pages there.
     pub fn standard() -> Self {
         use PageKind::{Gif as G, Jpeg as J, LosslessWebp as X, LossyWebp as L};
 
@@ -440,7 +472,8 @@ impl Catalog {
         .with_authors(&["BLVEFO9"])
         .with_tags(&["漢化", "同人"])
         .with_works(&["たべさせて"])
-        .with_description("Python oname example.");
+        .with_description("Python oname example.")
+        .with_scramble_id(268_850);
 
         let a3 = AlbumSpec::new(
             "Plain ASCII Series",
@@ -452,7 +485,8 @@ impl Catalog {
         )
         .with_authors(&["Alice", "Bob"])
         .with_tags(&["english", "series"])
-        .with_actors(&["Carol"]);
+        .with_actors(&["Carol"])
+        .with_scramble_id(421_926);
 
         let a4 = AlbumSpec::single(
             438_516,
@@ -487,7 +521,8 @@ impl Catalog {
             ],
         )
         .with_authors(&["Ctrl"])
-        .with_tags(&["control"]);
+        .with_tags(&["control"])
+        .with_scramble_id(147_650);
 
         let long_title = format!("Long title: {}", "とても長いタイトル、".repeat(12));
         let a8 = AlbumSpec::single(350_234, long_title, std_pages(350_234, &[X, L, J, L, L]))
@@ -498,7 +533,7 @@ impl Catalog {
             "Out-of-order series 乱序",
             vec![
                 chapter(500_000, "Episode 1", 1, &[L, X, L, J]),
-                chapter(500_123, "Episode 3", 3, &[L, L, X]),
+                chapter(500_123, "Episode 3", 3, &[L, L, X]).with_scramble_id(500_124),
                 chapter(500_050, "Episode 2", 2, &[X, L, G]),
             ],
         )
@@ -702,7 +737,7 @@ mod tests {
             for ch in &a.chapters {
                 for p in &ch.pages {
                     if p.kind.is_scrambled_kind() {
-                        let n = strip_count(a.scramble_id, ch.id, p.stem());
+                        let n = strip_count(a.chapter_scramble_id(ch), ch.id, p.stem());
                         nums.insert(n);
                         tiny |= n > p.height;
                     }

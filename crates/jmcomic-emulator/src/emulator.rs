@@ -20,18 +20,22 @@ use crate::site::{DEFAULT_APP_VERSION, DOMAIN_SERVER_PATH};
 
 /// Which secret `/chapter_view_template` accepts.
 ///
-/// Spec §6.2.2 / Appendix C: the source says the real server wants `18comicAPPContent` there
-/// and answers 403 otherwise, but the sync client has signed it with the normal secret since
-/// 2.7.0 and reportedly works. Unverifiable offline, hence an option.
+/// Spec §6.2.2 / Appendix C: the Python source says the real server wants `18comicAPPContent`
+/// there and answers 403 otherwise, but the package's own sync client has signed it with the
+/// normal secret since 2.7.0 (W8) and reportedly works. What the real site accepts cannot be
+/// checked offline, so the default accepts both: every client, the Python sync one included,
+/// can then be tested against the emulator (that client would otherwise fall back to 220980
+/// in silence). The strict variants stay for testing a client's fallback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum TemplateSecret {
-    /// Only `18comicAPPContent` (the default: the source comment's claim).
-    #[default]
+    /// Only `18comicAPPContent` (the Python source comment's claim); the normal secret gets
+    /// 403.
     Content,
-    /// Only `185Hcomic3PAPP7R`.
+    /// Only `185Hcomic3PAPP7R`; the content secret gets 403.
     Normal,
-    /// Either secret.
+    /// Either secret (the default; see above).
+    #[default]
     Either,
 }
 
@@ -166,7 +170,7 @@ impl Shared {
         let index = ch.page_index(file_name)?;
         let page = &ch.pages[index];
         let strips = if page.kind.is_scrambled_kind() {
-            strip_count(album.scramble_id, ch.id, page.stem())
+            strip_count(album.chapter_scramble_id(ch), ch.id, page.stem())
         } else {
             0
         };
@@ -239,7 +243,7 @@ impl Default for EmulatorBuilder {
 
 impl EmulatorBuilder {
     /// The defaults: 1 API host, 1 CDN host, [`Catalog::standard`], no latency, app version
-    /// and minimum `2.1.12`, cookies required, content secret on the template, `NullName`
+    /// and minimum `2.1.12`, cookies required, either secret on the template, `NullName`
     /// missing style, loopback with ephemeral ports.
     pub fn new() -> Self {
         Self {
@@ -250,7 +254,7 @@ impl EmulatorBuilder {
             app_version: DEFAULT_APP_VERSION.to_owned(),
             min_app_version: DEFAULT_APP_VERSION.to_owned(),
             require_cookies: true,
-            template_secret: TemplateSecret::Content,
+            template_secret: TemplateSecret::default(),
             missing_style: MissingStyle::NullName,
             domain_server_list: None,
             faults: Vec::new(),
@@ -314,7 +318,8 @@ impl EmulatorBuilder {
         self
     }
 
-    /// Secret(s) `/chapter_view_template` accepts. Default [`TemplateSecret::Content`].
+    /// Secret(s) `/chapter_view_template` accepts. Default [`TemplateSecret::Either`] (see
+    /// [`TemplateSecret`] for why).
     #[must_use]
     pub fn template_secret(mut self, secret: TemplateSecret) -> Self {
         self.template_secret = secret;

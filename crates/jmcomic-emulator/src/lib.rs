@@ -18,17 +18,21 @@
 //! * `GET /setting` (sets the `ipcountry` and `ipm5` cookies), `GET /album?id=`,
 //!   `GET /chapter?id=` (both answer with the placeholder album "禁漫娘" when the `ipm5` cookie
 //!   is missing, §6.2.7), `GET /chapter_view_template?id=...` (HTML with
-//!   `var scramble_id = N;`, signed with `18comicAPPContent`, else 403), `GET /search`,
+//!   `var scramble_id = N;` for that chapter, signed with `18comicAPPContent` or, by default,
+//!   the normal secret too: see [`TemplateSecret`]; else 403), `GET /search`,
 //!   `GET /categories/filter`;
-//! * `GET /newsvr-2025.txt`: the domain-server file (BOM + base64 AES, §6.2.7).
+//! * `GET /newsvr-2025.txt`: the domain-server file (BOM + base64 AES, §6.2.7);
+//! * `GET /_emulator/catalog`: **an emulator extension the real site does not have**: the
+//!   catalog being served as plain JSON ([`CatalogListing`], no token, not encrypted), so
+//!   that people and scripts can see which ids exist.
 //!
 //! `/album?id=<chapter id>` for a chapter that is not its album's first answers with that
 //! chapter's record shaped as an album whose `series_id` is the parent album (the 2.7.10
 //! redirect, spec Appendix A). Missing ids are answered per [`MissingStyle`].
 //!
 //! CDN hosts (`image_domains()`): `GET /media/photos/{chapter_id}/{file}` (pages scrambled per
-//! spec §7: strip count §7.1 from the album's scramble id, the chapter id and the file stem;
-//! GIFs never) and `GET /media/albums/{album_id}.jpg` / `{album_id}_3x4.jpg` (covers). No
+//! spec §7: strip count §7.1 from the chapter's scramble id, the chapter id and the file
+//! stem; GIFs never) and `GET /media/albums/{album_id}.jpg` / `{album_id}_3x4.jpg` (covers). No
 //! token or cookie needed. Anything else is 404.
 //!
 //! With [`EmulatorBuilder::tls`] every host serves HTTPS (HTTP/1.1) with a self-signed
@@ -88,9 +92,14 @@
 //!                  [--bench-albums 20 --bench-pages 20 --bench-width 800 --bench-height 1200]
 //!                  [--fault SPEC]... [--require-cookies=false] [--warm]
 //!                  [--app-version V] [--min-app-version V]
-//!                  [--template-secret content|normal|either]
+//!                  [--template-secret either|content|normal]
 //!                  [--missing-style null-name|empty-data|error-msg]
+//! jmcomic-emulator --list [--json] [--catalog ... and its --bench-* sizes]
 //! ```
+//!
+//! `--list` prints the catalog the other flags select ([`Catalog::listing`]: albums,
+//! chapters, page counts and kinds, scramble ids; `--json` for the JSON of
+//! [`CatalogListing`], the same as `GET /_emulator/catalog`) and exits without serving.
 //!
 //! API hosts listen on ports `N..`, CDN hosts right after (`--port 0`: ephemeral ports). Once
 //! listening it prints one JSON line on stdout,
@@ -104,7 +113,10 @@
 //!
 //! # Spec uncertainties made options
 //!
-//! * the secret `/chapter_view_template` wants: [`TemplateSecret`] (spec §6.2.2, Appendix C);
+//! * the secret `/chapter_view_template` wants: [`TemplateSecret`] (spec §6.2.2, Appendix C;
+//!   default: either);
+//! * the scramble id: most chapters state 220980, a few of [`Catalog::standard`] another
+//!   value (spec §6.2.6), so that a client ignoring the template writes wrong pages;
 //! * how missing ids are answered: [`MissingStyle`] (spec §6.2.5);
 //! * whether cookies are enforced: [`EmulatorBuilder::require_cookies`] (spec §6.2.7);
 //! * timestamp freshness: [`EmulatorBuilder::max_clock_skew`] (Appendix C: the real server's
@@ -118,6 +130,7 @@ mod emulator;
 mod error;
 mod fault;
 mod hostile;
+mod listing;
 mod pages;
 mod routes;
 mod scramble;
@@ -133,4 +146,5 @@ pub use emulator::{
 pub use error::{Error, Result};
 pub use fault::{FaultId, FaultKind, FaultRule, Times};
 pub use hostile::{HostileIds, long_cjk_title};
+pub use listing::{AlbumListing, CatalogListing, ChapterListing};
 pub use pages::OriginalPage;

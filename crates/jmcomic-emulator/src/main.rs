@@ -1,6 +1,7 @@
 //! `jmcomic-emulator`: runs the site emulator until Ctrl-C / SIGTERM (see the library docs for
 //! the flags and the output format).
 
+use std::io::Write as _;
 use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -75,8 +76,9 @@ struct Args {
     /// The lowest app version accepted in tokenparam.
     #[arg(long, default_value = "2.1.12")]
     min_app_version: String,
-    /// Secret(s) /chapter_view_template accepts.
-    #[arg(long, value_enum, default_value = "content")]
+    /// Secret(s) /chapter_view_template accepts (what the real site wants is unknown: by
+    /// default either; `content` or `normal` to test a client's fallback).
+    #[arg(long, value_enum, default_value = "either")]
     template_secret: TemplateSecretArg,
     /// How missing albums/chapters are answered.
     #[arg(long, value_enum, default_value = "null-name")]
@@ -87,6 +89,13 @@ struct Args {
     /// Serve HTTPS on every host (self-signed certificate for 127.0.0.1 and localhost).
     #[arg(long)]
     tls: bool,
+    /// Print the catalog the other flags select (albums, chapters, pages, scramble ids) and
+    /// exit without serving.
+    #[arg(long)]
+    list: bool,
+    /// With --list: print the listing as JSON.
+    #[arg(long, requires = "list")]
+    json: bool,
 }
 
 fn main() -> ExitCode {
@@ -98,6 +107,15 @@ fn main() -> ExitCode {
         )
         .init();
     let args = Args::parse();
+    if args.list {
+        return match list(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("jmcomic-emulator: cannot print the catalog listing: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -112,8 +130,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Args) -> Result<(), jmcomic_emulator::Error> {
-    let catalog = match args.catalog {
+fn catalog(args: &Args) -> Catalog {
+    match args.catalog {
         CatalogArg::Standard => Catalog::standard(),
         CatalogArg::Hostile => Catalog::hostile(),
         CatalogArg::Bench => Catalog::bench(
@@ -122,7 +140,27 @@ fn run(args: Args) -> Result<(), jmcomic_emulator::Error> {
             args.bench_width,
             args.bench_height,
         ),
+    }
+}
+
+/// `--list`: the catalog as text or JSON on stdout.
+fn list(args: &Args) -> std::io::Result<()> {
+    let listing = catalog(args).listing();
+    let text = if args.json {
+        serde_json::to_string_pretty(&listing)?
+    } else {
+        listing.to_string()
     };
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{}", text.trim_end()).and_then(|()| out.flush()) {
+        // A closed pipe (`--list | head`) is not worth an error message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+fn run(args: Args) -> Result<(), jmcomic_emulator::Error> {
+    let catalog = catalog(&args);
     let mut builder = Emulator::builder()
         .bind_addr(args.bind)
         .first_port(args.port)

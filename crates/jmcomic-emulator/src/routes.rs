@@ -21,7 +21,8 @@ use crate::crypto::{self, md5_hex};
 use crate::emulator::{MissingStyle, Shared, TemplateSecret};
 use crate::pages::EncodeKey;
 use crate::site::{
-    ApiRoute, CONTENT_SECRET, DOMAIN_SERVER_PATH, NOT_LEGAL_BODY, SEARCH_PAGE_SIZE, TOKEN_SECRET,
+    ApiRoute, CATALOG_PATH, CONTENT_SECRET, DOMAIN_SERVER_PATH, NOT_LEGAL_BODY, SEARCH_PAGE_SIZE,
+    TOKEN_SECRET,
 };
 
 /// A route's answer before faults are applied.
@@ -72,8 +73,8 @@ impl Reply {
         Self::new(200, JSON, NOT_LEGAL_BODY)
     }
 
-    /// `/chapter_view_template` with the wrong secret (spec §6.2.2: "the normal secret gets
-    /// HTTP 403 there").
+    /// `/chapter_view_template` with a secret the strict [`TemplateSecret`] modes refuse, or
+    /// with no valid token at all (spec §6.2.2: "the normal secret gets HTTP 403 there").
     fn forbidden() -> Self {
         Self::new(
             403,
@@ -118,6 +119,9 @@ pub(crate) async fn route(shared: &Arc<Shared>, host: usize, parts: &Parts) -> R
     if shared.is_api_host(host) {
         if path == DOMAIN_SERVER_PATH {
             return domain_server_file(shared);
+        }
+        if path == CATALOG_PATH {
+            return catalog_listing(shared);
         }
         match ApiRoute::from_path(path) {
             Some(api) => api_route(shared, api, parts),
@@ -552,7 +556,7 @@ fn chapter_view_template(shared: &Shared, id: u64) -> Reply {
 </html>
 "#,
         cid = ch.id,
-        scramble = album.scramble_id,
+        scramble = album.chapter_scramble_id(ch),
         pages = ch.pages.len(),
     );
     Reply::new(200, HTML, html)
@@ -697,6 +701,19 @@ fn domain_server_file(shared: &Shared) -> Reply {
     let json = json!({ "Server": list }).to_string();
     let body = format!("\u{feff}{}", crypto::encrypt_domain_server(&json));
     Reply::new(200, TEXT, body)
+}
+
+/// The emulator's own catalog listing ([`crate::CatalogListing`] as plain JSON, no token,
+/// no encryption), so that people and test scripts can see which ids exist. Not a route of
+/// the real site.
+fn catalog_listing(shared: &Shared) -> Reply {
+    match serde_json::to_string(&shared.catalog.listing()) {
+        Ok(body) => Reply::new(200, JSON, body),
+        Err(e) => {
+            tracing::error!(error = %e, "catalog listing did not serialise");
+            Reply::text(500, "catalog listing failed\n")
+        }
+    }
 }
 
 /// Cover sizes: `{id}.jpg` and `{id}_3x4.jpg` (spec §6.1.4 `download_album_cover`).

@@ -31,6 +31,10 @@ pub(crate) const SEARCH_PAGE_SIZE: usize = 80;
 /// Path of the domain-server file (spec §6.2.1 `API_URL_DOMAIN_SERVER_LIST`).
 pub(crate) const DOMAIN_SERVER_PATH: &str = "/newsvr-2025.txt";
 
+/// Path of the catalog listing on API hosts: an emulator extension the real site does not
+/// have (hence the `/_emulator/` prefix, which no site route uses).
+pub(crate) const CATALOG_PATH: &str = "/_emulator/catalog";
+
 /// Body of the "database down" page users report from the real site (served by the `Mysql`
 /// fault).
 pub(crate) const MYSQL_ERROR_BODY: &str =

@@ -198,7 +198,7 @@ async fn template_secret_policies() {
         .await
         .unwrap();
     assert_eq!((s.value, s.source), (220_980, ScrambleSource::Assumed));
-    // The default server (content secret) answers the first try.
+    // The default server (either secret) answers the first try.
     let emu = Emulator::start().unwrap();
     let c: Client = client(&emu);
     c.scramble_id(JmId::new(421_926)).await.unwrap();
@@ -218,6 +218,44 @@ async fn template_secret_policies() {
             .count(),
         1
     );
+}
+
+/// The emulator's standard catalog states scramble ids other than 220980 for a few
+/// chapters, one of them differing from the rest of its album: each chapter gets its own
+/// value from the site, whatever secret policy signs the template (the emulator accepts
+/// either secret by default).
+#[tokio::test]
+async fn scramble_ids_are_read_per_chapter() {
+    let emu = Emulator::start().unwrap();
+    for policy in [
+        TemplateSecret::ContentThenNormal,
+        TemplateSecret::Content,
+        TemplateSecret::Normal,
+    ] {
+        let c = builder(&emu).template_secret(policy).build().unwrap();
+        let album = c.album(JmId::new(500_000)).await.unwrap();
+        let mut got = Vec::new();
+        for mut chapter in album.chapters() {
+            c.complete_chapter(&mut chapter).await.unwrap();
+            let s = chapter.scramble_id.unwrap();
+            assert_eq!(s.source, ScrambleSource::Site, "{policy:?}");
+            got.push((chapter.id.get(), s.value));
+        }
+        got.sort_unstable();
+        assert_eq!(
+            got,
+            [(500_000, 220_980), (500_050, 220_980), (500_123, 500_124)],
+            "{policy:?}"
+        );
+        for (chapter, want) in [(147_650, 147_650), (268_849, 268_850), (421_925, 421_926)] {
+            let s = c.scramble_id(JmId::new(chapter)).await.unwrap();
+            assert_eq!(
+                (s.value, s.source),
+                (want, ScrambleSource::Site),
+                "{chapter}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 
 use jmcomic_emulator::{Emulator, PageKind};
 
-use crate::support::{Api, CONTENT_SECRET, client, descramble, mean_abs_diff, strip_count};
+use crate::support::{Api, client, descramble, mean_abs_diff, strip_count};
 
 async fn fetch(base: &str, path: &str) -> (u16, String, Vec<u8>) {
     let resp = client()
@@ -17,6 +17,12 @@ async fn fetch(base: &str, path: &str) -> (u16, String, Vec<u8>) {
         .map(|v| v.to_str().expect("ascii").to_owned())
         .unwrap_or_default();
     (status, ct, resp.bytes().await.expect("body").to_vec())
+}
+
+/// The scramble id the catalog declares for a chapter (its own, else its album's).
+fn declared_scramble_id(emu: &Emulator, chapter: u64) -> u64 {
+    let (ch, album) = emu.catalog().chapter(chapter).expect("chapter");
+    ch.scramble_id.unwrap_or(album.scramble_id)
 }
 
 fn decode_rgb(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
@@ -39,7 +45,7 @@ async fn lossless_pages_descramble_exactly() {
         );
         assert_eq!(Some(&bytes), emu.served_bytes(*chapter, file).as_ref());
         let stem = file.trim_end_matches(".webp");
-        let num = strip_count(220_980, *chapter, stem);
+        let num = strip_count(declared_scramble_id(&emu, *chapter), *chapter, stem);
         assert_eq!(emu.strip_count_used(*chapter, file), Some(num));
         nums.insert(num);
         let (w, h, rgb) = decode_rgb(&bytes);
@@ -75,7 +81,7 @@ async fn lossy_pages_descramble_approximately_and_misplacement_shows() {
         let (status, _, bytes) = fetch(cdn, &format!("/media/photos/{chapter}/{file}")).await;
         assert_eq!(status, 200, "{chapter}/{file}");
         let stem = file.split('.').next().expect("stem");
-        let num = strip_count(220_980, chapter, stem);
+        let num = strip_count(declared_scramble_id(&emu, chapter), chapter, stem);
         assert!(num > 0);
         let (w, h, rgb) = decode_rgb(&bytes);
         let original = emu.original_page(chapter, file).expect("original");
@@ -203,22 +209,9 @@ async fn whole_catalog_walk() {
         };
         for chapter_id in chapter_ids {
             let chapter = api.data(&format!("/chapter?id={chapter_id}")).await;
-            let html = api
-                .signed(
-                    &format!("/chapter_view_template?id={chapter_id}&mode=vertical&page=0&app_img_shunt=1&express=off&v={}", api.ts),
-                    CONTENT_SECRET,
-                )
-                .send()
+            let scramble_id = api
+                .template_scramble_id(chapter_id)
                 .await
-                .expect("send")
-                .text()
-                .await
-                .expect("html");
-            let scramble_id: u64 = html
-                .split("var scramble_id = ")
-                .nth(1)
-                .and_then(|rest| rest.split(';').next())
-                .and_then(|n| n.parse().ok())
                 .expect("scramble id");
             for (i, name) in chapter["images"]
                 .as_array()
@@ -251,5 +244,68 @@ async fn whole_catalog_walk() {
     assert_eq!(
         pages_checked,
         emu.catalog().page_count() - emu.catalog().placeholder.page_count()
+    );
+}
+
+/// The chapters whose scramble id is not 220980 (see `Catalog::standard`): the template
+/// states each one's own value, and the CDN cuts their pages by it, so that restoring them
+/// with 220980's strip counts gives wrong pages.
+#[tokio::test]
+async fn chapters_with_other_scramble_ids_are_cut_by_their_own() {
+    let emu = Emulator::start().expect("start");
+    let mut api = Api::new(&emu.api_domains()[0]);
+    api.login_cookies().await;
+    let cdn = &emu.image_domains()[0];
+    // (chapter, scramble id the catalog documents for it)
+    let cases = [
+        (268_849, 268_850), // album 268849: unscrambled, 220980 would give 10 strips
+        (268_850, 268_850), // same album, md5 strip counts either way
+        (421_925, 421_926), // album 421925: unscrambled, 220980 would give md5 counts
+        (147_643, 147_650), // album 147643: unscrambled either way
+        (147_650, 147_650), // same album: 10 strips, 220980 would leave it as is
+        (500_000, 220_980), // album 500000 keeps 220980 ...
+        (500_123, 500_124), // ... but this chapter has its own: unscrambled
+        (500_050, 220_980),
+    ];
+    let mut wrong_with_220980 = std::collections::BTreeSet::new();
+    for (chapter, want) in cases {
+        let scramble_id = api.template_scramble_id(chapter).await;
+        assert_eq!(scramble_id, Some(want), "template of chapter {chapter}");
+        let listed = api.data(&format!("/chapter?id={chapter}")).await;
+        for name in listed["images"].as_array().expect("images") {
+            let name = name.as_str().expect("name");
+            let (stem, ext) = name.split_once('.').expect("extension");
+            if ext == "gif" {
+                continue;
+            }
+            let num = strip_count(want, chapter, stem);
+            assert_eq!(
+                emu.strip_count_used(chapter, name),
+                Some(num),
+                "{chapter}/{name}"
+            );
+            let (status, _, bytes) = fetch(cdn, &format!("/media/photos/{chapter}/{name}")).await;
+            assert_eq!(status, 200, "{chapter}/{name}");
+            let (w, h, rgb) = decode_rgb(&bytes);
+            let original = emu.original_page(chapter, name).expect("original");
+            let right = mean_abs_diff(&descramble(&rgb, w, h, num), &original.rgb);
+            assert!(right < 8.0, "{chapter}/{name}: diff {right}");
+            let usual = strip_count(220_980, chapter, stem);
+            if usual != num {
+                // What a client that assumed 220980 would write.
+                let wrong = mean_abs_diff(&descramble(&rgb, w, h, usual), &original.rgb);
+                assert!(
+                    wrong > 3.0 * right + 10.0,
+                    "{chapter}/{name}: {wrong} vs {right}"
+                );
+                wrong_with_220980.insert(chapter);
+            }
+        }
+    }
+    // Every chapter whose value differs from 220980 in a way that matters is caught, in
+    // both directions (cut where 220980 would not cut, and the other way round).
+    assert_eq!(
+        wrong_with_220980.into_iter().collect::<Vec<_>>(),
+        [147_650, 268_849, 421_925, 500_123]
     );
 }

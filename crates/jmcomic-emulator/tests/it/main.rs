@@ -4,6 +4,7 @@ mod cdn;
 mod faults;
 mod hostile;
 mod hosts;
+mod listing;
 mod protocol;
 mod support;
 mod tls;

@@ -134,16 +134,29 @@ async fn bad_tokens_are_not_legal() {
     assert_eq!(newer.data("/album?id=438516").await["id"], 438_516);
 }
 
-#[tokio::test]
-async fn template_secret_and_scramble_id() {
-    let emu = start();
+/// Status and body of `/chapter_view_template` for chapter 220980, signed with `secret`
+/// (`None`: no token at all).
+async fn template(emu: &Emulator, secret: Option<&str>) -> (u16, String) {
     let api = Api::new(&emu.api_domains()[0]);
     let path = format!(
         "/chapter_view_template?id=220980&mode=vertical&page=0&app_img_shunt=1&express=off&v={}",
         api.ts
     );
+    let req = match secret {
+        Some(secret) => api.signed(&path, secret),
+        None => api.client.get(format!("{}{path}", api.base)),
+    };
+    let resp = req.send().await.expect("send");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn template_accepts_either_secret_by_default() {
+    let emu = start();
+    let api = Api::new(&emu.api_domains()[0]);
     let resp = api
-        .signed(&path, CONTENT_SECRET)
+        .signed("/chapter_view_template?id=220980", CONTENT_SECRET)
         .send()
         .await
         .expect("send");
@@ -154,41 +167,62 @@ async fn template_secret_and_scramble_id() {
             .expect("ct")
             .starts_with("text/html")
     );
-    let html = resp.text().await.expect("body");
-    assert!(html.contains("var scramble_id = 220980;"), "{html}");
-    assert!(html.contains("<script") && !html.trim_start().starts_with('{'));
+    // Both secrets get the same page (the Python sync client signs with the normal one).
+    let (content_status, content) = template(&emu, Some(CONTENT_SECRET)).await;
+    let (normal_status, normal) = template(&emu, Some(SECRET)).await;
+    assert_eq!((content_status, normal_status), (200, 200));
+    assert!(content.contains("var scramble_id = 220980;"), "{content}");
+    assert!(content.contains("<script") && !content.trim_start().starts_with('{'));
+    assert_eq!(content, normal);
+    // A token made with neither secret, or none, is still refused.
+    let (status, body) = template(&emu, Some("18comicAPP")).await;
+    assert_eq!(status, 403);
+    assert!(
+        body.contains("<html") && !body.contains("scramble_id"),
+        "{body}"
+    );
+    assert_eq!(template(&emu, None).await.0, 403);
+}
 
-    let resp = api.signed(&path, SECRET).send().await.expect("send");
-    assert_eq!(resp.status(), 403);
-    assert!(resp.text().await.expect("body").contains("<html"));
-    let resp = api
-        .client
-        .get(format!("{}{path}", api.base))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 403);
-
+#[tokio::test]
+async fn template_strict_secret_modes() {
     for (option, content_ok, normal_ok) in [
-        (TemplateSecret::Either, true, true),
+        (TemplateSecret::Content, true, false),
         (TemplateSecret::Normal, false, true),
+        (TemplateSecret::Either, true, true),
     ] {
         let emu = Emulator::builder()
             .template_secret(option)
             .start()
             .expect("start");
-        let api = Api::new(&emu.api_domains()[0]);
-        let content = api
-            .signed(&path, CONTENT_SECRET)
+        let (content, content_body) = template(&emu, Some(CONTENT_SECRET)).await;
+        let (normal, normal_body) = template(&emu, Some(SECRET)).await;
+        assert_eq!(content == 200, content_ok, "{option:?}: {content}");
+        assert_eq!(normal == 200, normal_ok, "{option:?}: {normal}");
+        for (status, body) in [(content, content_body), (normal, normal_body)] {
+            // Refusals are the 403 page, which states no scramble id.
+            assert_eq!(
+                status == 403,
+                !body.contains("var scramble_id = "),
+                "{body}"
+            );
+        }
+        assert_eq!(template(&emu, None).await.0, 403, "{option:?}");
+        // Other routes keep wanting the normal secret in every mode.
+        let mut api = Api::new(&emu.api_domains()[0]);
+        api.login_cookies().await;
+        assert_eq!(api.data("/album?id=438516").await["id"], 438_516);
+        let resp = api
+            .signed("/album?id=438516", CONTENT_SECRET)
             .send()
             .await
             .expect("send");
-        let normal = api.signed(&path, SECRET).send().await.expect("send");
-        assert_eq!(content.status() == 200, content_ok, "{option:?}");
-        assert_eq!(normal.status() == 200, normal_ok, "{option:?}");
+        assert_eq!(resp.text().await.expect("body"), NOT_LEGAL, "{option:?}");
     }
+}
 
-    // A custom scramble id reaches the page.
+#[tokio::test]
+async fn template_states_a_custom_scramble_id() {
     let catalog = Catalog::standard();
     let mut custom = catalog.clone();
     custom.albums[3] = custom.albums[3].clone().with_scramble_id(300_000);

@@ -157,6 +157,29 @@ impl Api {
     }
 }
 
+impl Api {
+    /// The scramble id `/chapter_view_template` states for a chapter (spec §6.2.6), signed
+    /// with the content secret; `None` when the page has no `var scramble_id = N;`.
+    pub async fn template_scramble_id(&self, chapter: u64) -> Option<u64> {
+        let path = format!(
+            "/chapter_view_template?id={chapter}&mode=vertical&page=0&app_img_shunt=1&express=off&v={}",
+            self.ts
+        );
+        let html = self
+            .signed(&path, CONTENT_SECRET)
+            .send()
+            .await
+            .expect("send")
+            .text()
+            .await
+            .expect("html");
+        html.split("var scramble_id = ")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .and_then(|n| n.parse().ok())
+    }
+}
+
 /// Spec §7.1, written again for the tests.
 pub fn strip_count(scramble_id: u64, aid: u64, stem: &str) -> u32 {
     if aid < scramble_id {
