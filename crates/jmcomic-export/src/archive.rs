@@ -237,7 +237,8 @@ impl fmt::Debug for SevenZipOptions {
 /// }
 ///
 /// let out = dir.path().join("album.zip");
-/// let options = ZipOptions::new().with_encryption(ZipEncryption::aes("secret", AesStrength::Aes256));
+/// let options =
+///     ZipOptions::new().with_encryption(ZipEncryption::aes("secret", AesStrength::Aes256));
 /// let done = write_zip(&pages, &out, &options)?;
 /// assert_eq!(done.pages, 2);
 /// // Every page is in it, under its name, byte for byte.
