@@ -160,7 +160,8 @@ impl ClientBuilder {
 
     /// API domains to use, in order. Empty (the default) means the built-in list, refreshed
     /// from the domain servers; configured domains are used as given and the domain servers
-    /// are not asked (spec §6.2.7). Entries may carry a scheme and port.
+    /// are not asked (as in the Python package). Entries may carry a scheme and port.
+    // Spec §6.2.7.
     pub fn api_domains<S: Into<String>>(mut self, domains: impl IntoIterator<Item = S>) -> Self {
         self.api_domains = domains.into_iter().map(Into::into).collect();
         self
@@ -277,7 +278,8 @@ impl ClientBuilder {
     }
 
     /// Whether album and chapter requests need session cookies from `/setting` first
-    /// (default true, spec §6.2.7).
+    /// (default true: without them the site answers every album with a placeholder album).
+    // Spec §6.2.7.
     pub fn require_cookies(mut self, yes: bool) -> Self {
         self.require_cookies = yes;
         self
@@ -303,8 +305,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client. No network I/O happens here (unlike the Python package, spec W5):
-    /// domain refresh and cookies are fetched by the first request that needs them.
+    /// Builds the client. No network I/O happens here (unlike the Python package, whose
+    /// client fetches domains and cookies when it is made): domain refresh and cookies are
+    /// fetched by the first request that needs them.
+    // Spec W5.
     pub fn build(self) -> Result<Client> {
         let configured_api = Domain::parse_list(&self.api_domains)?;
         let auto_domains = configured_api.is_empty();
@@ -398,6 +402,37 @@ fn redact_userinfo(url: &str) -> String {
 ///
 /// Cheap to clone (a handle). Every method is cancel-safe: dropping a future abandons the
 /// request and leaves the client usable. Its `Debug` output hides cookies.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), jmcomic_client::Error> {
+/// use std::time::Duration;
+///
+/// use jmcomic_client::Client;
+/// use jmcomic_model::JmId;
+///
+/// let client = Client::builder()
+///     .retry_times(3)
+///     .timeout(Duration::from_secs(20))
+///     .build()?; // no network I/O yet
+///
+/// // A chapter id is followed to its album.
+/// let album = client.album(JmId::new(350234)).await?;
+/// println!("{} by {}: {} chapters", album.name, album.author(), album.episodes.len());
+///
+/// // Page 1 of a site-wide search, latest first, of all time.
+/// let results = client.search("MANA", 1, 0, "mr", "a").await?;
+/// for item in &results.items {
+///     println!("{} {}", item.id, item.name);
+/// }
+///
+/// // Errors say what kind of failure they are.
+/// match client.album(JmId::new(1)).await {
+///     Err(e) if e.is_not_found() => println!("no album 1"),
+///     Err(e) if e.is_blocked() => println!("the site refused us: {e}"),
+///     other => drop(other?),
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -421,8 +456,9 @@ struct Inner {
     images: DomainPool,
     setup: tokio::sync::Mutex<SetupState>,
     session: RwLock<Session>,
-    /// Scramble ids by chapter (spec §6.2.6), per client; the Python cache is global and
-    /// keyed by album too, assuming all chapters of an album share one (W8).
+    /// Scramble ids by chapter, per client; the Python cache is global and keyed by album
+    /// too, assuming all chapters of an album share one.
+    // Spec §6.2.6, W8.
     scramble: Mutex<HashMap<JmId, ScrambleId>>,
     user_headers: HeaderMap,
 }
@@ -481,7 +517,8 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Compares dotted versions numerically, missing parts as 0 (spec §6.2.7).
+/// Compares dotted versions numerically, missing parts as 0 (as the Python package does).
+// Spec §6.2.7.
 fn version_newer(candidate: &str, current: &str) -> bool {
     let parse = |v: &str| -> Vec<u64> {
         v.trim()
@@ -549,7 +586,8 @@ impl Client {
         }
     }
 
-    /// Fetches an album (spec §6.2.5). A chapter id is followed to its album.
+    /// Fetches an album (`GET /album`). A chapter id is followed to its album.
+    // Spec §6.2.5.
     pub async fn album(&self, id: JmId) -> Result<Album> {
         let mut asked = id;
         let mut renewed = false;
@@ -599,10 +637,12 @@ impl Client {
         }
     }
 
-    /// Fetches a chapter with its page list and scramble id (spec §6.2.5, §6.2.6).
+    /// Fetches a chapter with its page list (`GET /chapter`) and scramble id (see
+    /// [`Client::scramble_id`]).
     ///
     /// Both are fetched at once; what went wrong reading the scramble id is logged only when
     /// the chapter exists (for a missing chapter, "not found" is the whole story).
+    // Spec §6.2.5, §6.2.6.
     pub async fn chapter(&self, id: JmId) -> Result<Chapter> {
         let (chapter, (scramble, notes)) =
             tokio::join!(self.chapter_detail(id), self.scramble_id_noting(id));
@@ -668,12 +708,14 @@ impl Client {
         }
     }
 
-    /// The chapter's scramble id, read from its template page (spec §6.2.6).
+    /// The chapter's scramble id, read from its template page (`var scramble_id = N;` in
+    /// `GET /chapter_view_template`).
     ///
     /// When the template states none, or refuses every secret tried, the usual value
     /// [`site::DEFAULT_SCRAMBLE_ID`] is assumed with a warning and marked as
-    /// [`ScrambleSource::Assumed`] (the Python package falls back silently, W8). Network
-    /// failures are errors, not fallbacks.
+    /// [`ScrambleSource::Assumed`] (the Python package falls back silently). Network failures
+    /// are errors, not fallbacks.
+    // Spec §6.2.6, W8.
     pub async fn scramble_id(&self, chapter: JmId) -> Result<ScrambleId> {
         let (result, notes) = self.scramble_id_noting(chapter).await;
         for note in notes {
@@ -768,9 +810,10 @@ impl Client {
         map.insert(chapter, s);
     }
 
-    /// Searches the site (spec §6.2.3 `/search`). `main_tag`: 0 site, 1 work, 2 author,
-    /// 3 tag, 4 character; `order`: `mr` latest, `mv` most viewed, `mp`, `tf`; `time`: `a`
-    /// all, `t` today, `w` week, `m` month.
+    /// Searches the site (`GET /search`). `main_tag`: 0 site, 1 work, 2 author, 3 tag,
+    /// 4 character; `order`: `mr` latest, `mv` most viewed, `mp`, `tf`; `time`: `a` all, `t`
+    /// today, `w` week, `m` month.
+    // Spec §6.2.3.
     pub async fn search(
         &self,
         query: &str,
@@ -834,8 +877,9 @@ impl Client {
         self.fetch_cdn(&path, &check).await
     }
 
-    /// Downloads an album cover (`/media/albums/{id}{size}.jpg`; `size` is `""` or `"_3x4"`,
-    /// spec §6.2.9).
+    /// Downloads an album cover (`/media/albums/{id}{size}.jpg` on the image CDN; `size` is
+    /// `""` or `"_3x4"`).
+    // Spec §6.2.9.
     pub async fn cover_bytes(&self, album: JmId, size: &str) -> Result<Bytes> {
         let size = if size == "_3x4" { size } else { "" };
         let path = format!("/media/albums/{album}{size}.jpg");
@@ -947,7 +991,8 @@ impl Client {
 
     /// Domain refresh and session cookies, once, before the first request that needs them.
     /// A failure is not remembered: the next request tries again (the Python package caches
-    /// a failed refresh for the whole process, W5).
+    /// a failed refresh for the whole process).
+    // Spec W5.
     async fn ensure_ready(&self) -> Result<()> {
         let mut state = self.inner.setup.lock().await;
         if !state.domains_checked {
@@ -968,7 +1013,8 @@ impl Client {
         Ok(())
     }
 
-    /// `GET /setting`: session cookies and the current app version (spec §6.2.7).
+    /// `GET /setting`: session cookies and the current app version.
+    // Spec §6.2.7.
     async fn bootstrap_session(&self) -> Result<()> {
         let resp = self
             .request(Endpoint::Setting, &[], site::TOKEN_SECRET)
@@ -993,8 +1039,9 @@ impl Client {
         Ok(())
     }
 
-    /// Asks the domain servers for the current API domains (spec §6.2.7). Failures only
-    /// log: the built-in list stays.
+    /// Asks the domain servers for the current API domains. Failures only log: the built-in
+    /// list stays.
+    // Spec §6.2.7.
     async fn refresh_domains(&self) {
         for url in &self.inner.cfg.domain_server_urls {
             match self.fetch_domain_server(url).await {
@@ -1307,7 +1354,8 @@ impl Client {
     }
 }
 
-/// `var scramble_id = N;` in a chapter template (spec §6.2.6).
+/// `var scramble_id = N;` in a chapter template.
+// Spec §6.2.6.
 pub(crate) fn extract_scramble_id(body: &str) -> Option<u64> {
     SCRAMBLE_ID
         .captures(body)
@@ -1402,7 +1450,8 @@ async fn read_body(mut resp: reqwest::Response, url: &str, limit: u64) -> Result
     Ok(buf.freeze())
 }
 
-/// Turns HTTP statuses into errors (spec §6.2.8, §6.3.4).
+/// Turns HTTP statuses into errors.
+// Spec §6.2.8, §6.3.4.
 fn check_status(
     status: u16,
     url: &str,
@@ -1443,8 +1492,9 @@ fn check_status(
     })
 }
 
-/// The site's own error pages sent with HTTP 200 (spec §6.3.4): only short bodies are
-/// checked, as the Python package does, so real content mentioning the words is safe.
+/// The site's own error pages sent with HTTP 200: only short bodies are checked, as the
+/// Python package does, so real content mentioning the words is safe.
+// Spec §6.3.4.
 fn check_error_pages(text: &str, url: &str) -> Result<()> {
     if text.len() > 500 {
         return Ok(());
@@ -1466,9 +1516,10 @@ fn check_error_pages(text: &str, url: &str) -> Result<()> {
     Ok(())
 }
 
-/// Finds the JSON envelope in a body (spec §6.2.4): the whole trimmed text, or else the first
-/// complete object with a `code` key among the first few `{` positions. Unlike the Python
-/// fallback (a non-greedy regex, W16) this recovers nested objects surrounded by garbage.
+/// Finds the JSON envelope in a body: the whole trimmed text, or else the first complete
+/// object with a `code` key among the first few `{` positions. Unlike the Python fallback (a
+/// non-greedy regex) this recovers nested objects surrounded by garbage.
+// Spec §6.2.4, W16.
 pub(crate) fn parse_envelope(text: &str) -> Option<Value> {
     let t = text.trim_start_matches('\u{feff}').trim();
     if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(t) {

@@ -1,4 +1,6 @@
-//! Request signing and response decryption of the mobile API (spec §6.2.2, §6.2.4, §6.2.7).
+//! Request signing and response decryption of the mobile API.
+
+// Spec §6.2.2 (signing), §6.2.4 (decryption), §6.2.7 (domain-server files).
 
 use aes::Aes256;
 use aes::cipher::{Array, BlockCipherDecrypt, KeyInit};
@@ -16,12 +18,14 @@ pub(crate) fn md5_hex(text: &str) -> String {
     out
 }
 
-/// The `token` header: `md5hex("{ts}{secret}")` (spec §6.2.2).
+/// The `token` header: `md5hex("{ts}{secret}")`.
+// Spec §6.2.2.
 pub(crate) fn token(ts: u64, secret: &str) -> String {
     md5_hex(&format!("{ts}{secret}"))
 }
 
-/// The `tokenparam` header: `"{ts},{app_version}"` (spec §6.2.2).
+/// The `tokenparam` header: `"{ts},{app_version}"`.
+// Spec §6.2.2.
 pub(crate) fn tokenparam(ts: u64, app_version: &str) -> String {
     format!("{ts},{app_version}")
 }
@@ -44,7 +48,7 @@ pub enum DecryptError {
 }
 
 /// Decrypts a Base64 AES-256-ECB payload whose key is the 32 ASCII bytes of
-/// `md5hex(key_text)` (spec §6.2.4 step 2).
+/// `md5hex(key_text)`.
 ///
 /// Padding is removed the lenient way the Python package does it (drop as many bytes as the
 /// last byte says, without checking them), so a server that pads sloppily still works; only
@@ -73,13 +77,15 @@ pub(crate) fn decrypt(b64: &str, key_text: &str) -> Result<String, DecryptError>
     String::from_utf8(plain).map_err(|_| DecryptError::Utf8)
 }
 
-/// Decrypts the `data` field of an API response signed at `ts` (spec §6.2.4).
+/// Decrypts the `data` field of an API response signed at `ts`.
+// Spec §6.2.4.
 pub(crate) fn decrypt_data(b64: &str, ts: u64) -> Result<String, DecryptError> {
     decrypt(b64, &format!("{ts}{}", crate::site::DATA_SECRET))
 }
 
-/// Decrypts a domain-server file (spec §6.2.7): leading non-ASCII (a BOM) is dropped and the
-/// key text is the secret alone (the Python code uses an empty timestamp).
+/// Decrypts a domain-server file: leading non-ASCII (a BOM) is dropped and the key text is
+/// the secret alone (the Python code uses an empty timestamp).
+// Spec §6.2.7.
 pub(crate) fn decrypt_domain_server(body: &str, secret: &str) -> Result<String, DecryptError> {
     let start = body.find(|c: char| c.is_ascii()).unwrap_or(body.len());
     decrypt(&body[start..], secret)

@@ -7,9 +7,9 @@ use crate::error::{Error, Result};
 
 /// A base URL requests are sent to: a scheme and a host, optionally with a port.
 ///
-/// The site's domains are bare host names and mean `https://` (spec §6.1.2); a scheme and
-/// port may be given explicitly (`http://127.0.0.1:8080`) so an emulator or a mirror can be
-/// used.
+/// The site's domains are bare host names and mean `https://`; a scheme and port may be
+/// given explicitly (`http://127.0.0.1:8080`) so an emulator or a mirror can be used.
+// Spec §6.1.2.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Domain {
     /// `scheme://host[:port]`, without a trailing slash.
@@ -107,8 +107,8 @@ impl fmt::Debug for Domain {
 /// An ordered set of domains with a sticky "last good" one.
 ///
 /// Every request starts at the domain that last answered well, so a dead first domain costs
-/// one failure, not one per request (the Python package restarts at domain 0 each time,
-/// spec W4).
+/// one failure, not one per request (the Python package restarts at domain 0 each time).
+// Spec W4.
 #[derive(Debug)]
 pub(crate) struct DomainPool {
     domains: Vec<Domain>,

@@ -32,7 +32,8 @@ pub enum Error {
         path: String,
     },
     /// The site answered with a different entity: the placeholder album it sends to clients
-    /// without valid cookies (spec §6.2.7).
+    /// without valid cookies.
+    // Spec §6.2.7.
     #[error(
         "asked for {kind} {requested} but the site answered with {kind} {got}, the placeholder it sends to clients without valid cookies; check `client.postman.meta_data.cookies`"
     )]

@@ -5,7 +5,7 @@
 //! touches the file system.
 //!
 //! Facts about the site (paths, secrets, app version, domains, headers) live in [`site`],
-//! each with the spec section it comes from; all can be overridden on the [`ClientBuilder`].
+//! each saying where it comes from; all can be overridden on the [`ClientBuilder`].
 //!
 //! Requests rotate through a pool of domains: a failing domain hands over to the next at
 //! once, the last good domain is remembered, and waits (with jitter, honouring

@@ -15,8 +15,10 @@ pub(crate) enum Verdict {
     Fatal,
 }
 
-/// Classifies an error (spec §6.2.8 lists what the Python package retries; this retries the
-/// same cases and more, but never the ones that cannot change).
+/// Classifies an error: it retries what the Python package retries (server errors, bodies
+/// that are not JSON, empty bodies, transport failures) and more, but never the ones that
+/// cannot change.
+// Spec §6.2.8 lists what the Python package retries.
 pub(crate) fn classify(err: &Error) -> Verdict {
     match err {
         // Connection refused or reset, timeouts, truncated bodies: the domain or the path to
@@ -60,7 +62,8 @@ pub(crate) fn classify(err: &Error) -> Verdict {
 pub struct RetryPolicy {
     /// Extra rounds over all domains after the first (the option `client.retry_times`).
     /// With `n` domains a request makes at most `n × (retry_times + 1)` attempts, the same
-    /// budget as the Python package (spec §6.1.2), but tries each domain once per round.
+    /// budget as the Python package, but tries each domain once per round.
+    // Spec §6.1.2.
     pub retry_times: u32,
     /// Wait after the first failed round; doubles each round.
     pub backoff_base: Duration,

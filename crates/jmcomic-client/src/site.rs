@@ -1,37 +1,47 @@
 //! Everything this crate knows about the real site, in one place.
 //!
-//! Each fact names the section of the protocol spec it comes from
-//! (`../shared/spec/jmcomic-python.md`, derived from the Python package `jmcomic` 2.7.4 and
-//! the 2.7.10 wheel). The site changes these over time (domains above all, spec Appendix C),
-//! so every one of them can be overridden through [`crate::ClientBuilder`].
+//! Each fact says where it comes from: most are the constants of the Python package `jmcomic`
+//! (2.7.4, checked against 2.7.10), a few come from users' reports of how the site answers.
+//! The site changes these over time (domains above all), so every one of them can be
+//! overridden through [`crate::ClientBuilder`].
+
+// Each item below keeps a `// Spec …` pointer to the section of the maintainers' protocol
+// spec (`../shared/spec/jmcomic-python.md`) it comes from; Appendix C lists what is uncertain.
 
 use std::time::Duration;
 
-/// Secret for the `token` header of ordinary API requests (spec §6.2.1 `APP_TOKEN_SECRET`).
+/// Secret for the `token` header of ordinary API requests (the Python package's
+/// `APP_TOKEN_SECRET`).
+// Spec §6.2.1.
 pub const TOKEN_SECRET: &str = "185Hcomic3PAPP7R";
 
-/// Secret for the `token` header of `/chapter_view_template` (spec §6.2.1
+/// Secret for the `token` header of `/chapter_view_template` (the Python package's
 /// `APP_TOKEN_SECRET_2`). The Python source says other secrets get HTTP 403 there, but its
 /// synchronous client has signed that endpoint with [`TOKEN_SECRET`] since 2.7.0 and still
-/// passes its tests (spec §6.2.2, Appendix C): which one the server wants is uncertain, so
-/// [`TemplateSecret`] decides, defaulting to trying this one first.
+/// passes its tests: which one the server wants is uncertain, so [`TemplateSecret`] decides,
+/// defaulting to trying this one first.
+// Spec §6.2.1, §6.2.2, Appendix C.
 pub const CONTENT_TOKEN_SECRET: &str = "18comicAPPContent";
 
-/// Secret from which the response decryption key is derived (spec §6.2.1
-/// `APP_DATA_SECRET`, §6.2.4). Always this one, whatever secret signed the request: the
-/// golden vectors made with the Python package confirm it.
+/// Secret from which the response decryption key is derived (the Python package's
+/// `APP_DATA_SECRET`). Always this one, whatever secret signed the request: the golden
+/// vectors made with the Python package confirm it.
+// Spec §6.2.1, §6.2.4.
 pub const DATA_SECRET: &str = "185Hcomic3PAPP7R";
 
-/// Secret of the domain-server file (spec §6.2.1 `API_DOMAIN_SERVER_SECRET`, §6.2.7).
+/// Secret of the domain-server file (the Python package's `API_DOMAIN_SERVER_SECRET`).
+// Spec §6.2.1, §6.2.7.
 pub const DOMAIN_SERVER_SECRET: &str = "diosfjckwpqpdfjkvnqQjsik";
 
-/// App version sent in `tokenparam` (spec Appendix A: `2.1.12` in jmcomic 2.7.10). The site
-/// rejects versions it considers stale with `"Not legal."` (user reports, spec `peers.md`
-/// §3 item 3); `/setting` announces the current one and the client adopts it when newer.
+/// App version sent in `tokenparam` (what the Python package 2.7.10 sends). The site rejects
+/// versions it considers stale with `"Not legal."` (user reports); `/setting` announces the
+/// current one and the client adopts it when newer.
+// Spec Appendix A; peers.md §3 item 3.
 pub const APP_VERSION: &str = "2.1.12";
 
-/// API domains built into the Python package (spec §6.2.1 `DOMAIN_API_LIST`, unchanged in
-/// 2.7.10). Used when no domains are configured, after trying the domain servers.
+/// API domains built into the Python package (its `DOMAIN_API_LIST`, unchanged in 2.7.10).
+/// Used when no domains are configured, after trying the domain servers.
+// Spec §6.2.1.
 pub const API_DOMAINS: &[&str] = &[
     "www.cdnhjk.net",
     "www.cdngwc.cc",
@@ -39,7 +49,8 @@ pub const API_DOMAINS: &[&str] = &[
     "www.cdngwc.club",
 ];
 
-/// Image CDN hosts built into the Python package (spec §6.2.1 `DOMAIN_IMAGE_LIST`).
+/// Image CDN hosts built into the Python package (its `DOMAIN_IMAGE_LIST`).
+// Spec §6.2.1.
 pub const IMAGE_DOMAINS: &[&str] = &[
     "cdn-msp.jmapiproxy1.cc",
     "cdn-msp.jmapiproxy2.cc",
@@ -49,20 +60,23 @@ pub const IMAGE_DOMAINS: &[&str] = &[
     "cdn-msp3.jmapinodeudzn.net",
 ];
 
-/// Files listing the current API domains, encrypted (spec §6.2.1
-/// `API_URL_DOMAIN_SERVER_LIST`, §6.2.7).
+/// Files listing the current API domains, encrypted (the Python package's
+/// `API_URL_DOMAIN_SERVER_LIST`).
+// Spec §6.2.1, §6.2.7.
 pub const DOMAIN_SERVER_URLS: &[&str] = &[
     "https://rup4a04-c01.tos-ap-southeast-1.bytepluses.com/newsvr-2025.txt",
     "https://rup4a04-c02.tos-cn-hongkong.bytepluses.com/newsvr-2025.txt",
     "https://rup4a04-c03.tos-cn-beijing.bytepluses.com.cn/newsvr-2025.txt",
 ];
 
-/// The scramble id assumed when the chapter template does not state one (spec §6.2.6; also
-/// the value of `SCRAMBLE_220980`, §6.2.1).
+/// The scramble id assumed when the chapter template does not state one, as the Python
+/// package does (also the value of its `SCRAMBLE_220980`).
+// Spec §6.2.6, §6.2.1.
 pub const DEFAULT_SCRAMBLE_ID: u64 = 220_980;
 
-/// Headers of every API request (spec §6.2.1 `APP_HEADERS_TEMPLATE`): the Android app's
-/// WebView.
+/// Headers of every API request (the Python package's `APP_HEADERS_TEMPLATE`): the Android
+/// app's WebView.
+// Spec §6.2.1.
 pub const APP_HEADERS: &[(&str, &str)] = &[
     ("accept-encoding", "gzip, deflate"),
     (
@@ -71,8 +85,9 @@ pub const APP_HEADERS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Extra headers of image requests (spec §6.2.1 `APP_HEADERS_IMAGE`). `Referer` is added
-/// separately: it names the first API domain.
+/// Extra headers of image requests (the Python package's `APP_HEADERS_IMAGE`). `Referer` is
+/// added separately: it names the first API domain.
+// Spec §6.2.1.
 pub const IMAGE_HEADERS: &[(&str, &str)] = &[
     (
         "accept",
@@ -82,27 +97,35 @@ pub const IMAGE_HEADERS: &[(&str, &str)] = &[
     ("accept-language", "zh-CN,zh;q=0.9,en-US;q=0.8,en;q=0.7"),
 ];
 
-/// Body the site's servers send (with HTTP 200) when their database is down (spec §6.3.4).
+/// Body the site's servers send (with HTTP 200) when their database is down.
+// Spec §6.3.4.
 pub const MYSQL_ERROR_TEXT: &str =
     "Could not connect to mysql! Please check your database settings!";
 
-/// Body marker of a region block (spec §6.3.4).
+/// Body marker of a region block: the site refuses visitors from some regions with a page
+/// holding this text.
+// Spec §6.3.4.
 pub const RESTRICTED_TEXT: &str = "Restricted Access!";
 
-/// Title of Cloudflare's challenge page (user reports, spec `peers.md` §3 item 2).
+/// Title of Cloudflare's challenge page, which the site's domains sometimes answer with
+/// (user reports).
+// peers.md §3 item 2.
 pub const CLOUDFLARE_CHALLENGE_TEXT: &str = "Just a moment...";
 
 /// `errorMsg` with which the API rejects a request it does not accept: a bad signature or an
 /// app version it considers stale (user reports; see [`APP_VERSION`]).
 pub const NOT_LEGAL_TEXT: &str = "Not legal";
 
-/// Results per search page (spec §2.5).
+/// Results per search page (the Python package's `PAGE_SIZE_SEARCH`).
+// Spec §2.5.
 pub const SEARCH_PAGE_SIZE: u64 = 80;
 
-/// Default timeout of one whole request. The Python async client uses 30 s (spec §6.5).
+/// Default timeout of one whole request. The Python async client uses 30 s.
+// Spec §6.5.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// API endpoints (spec §6.2.3). Paths are relative to an API domain.
+/// API endpoints. Paths are relative to an API domain.
+// Spec §6.2.3.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
     /// `GET /setting`: cookies and the current app version.
@@ -130,7 +153,9 @@ impl Endpoint {
         }
     }
 
-    /// Whether the response is the encrypted JSON envelope (spec §6.2.4).
+    /// Whether the response is the encrypted JSON envelope (`{"code", "errorMsg", "data"}`
+    /// with `data` AES-encrypted).
+    // Spec §6.2.4.
     pub const fn is_json(self) -> bool {
         !matches!(self, Endpoint::ChapterViewTemplate)
     }
@@ -145,6 +170,7 @@ pub enum TemplateSecret {
     ContentThenNormal,
     /// Only [`CONTENT_TOKEN_SECRET`] (the Python async client).
     Content,
-    /// Only [`TOKEN_SECRET`] (what the Python sync client actually sends, spec §6.2.2).
+    /// Only [`TOKEN_SECRET`] (what the Python sync client actually sends).
+    // Spec §6.2.2.
     Normal,
 }

@@ -1,9 +1,11 @@
-//! The API's JSON (spec §6.2.3, §6.2.5) turned into model entities.
+//! The API's JSON (`/album`, `/chapter`, `/search`) turned into model entities.
 //!
 //! The mapping is deliberately lenient: numbers may arrive as strings or numbers, lists may
 //! be missing or null, and a missing optional field gets a default instead of failing the
-//! whole album (the Python package raises a bare `KeyError`, spec W15). Only what defines an
-//! entity (its `id` and `name`) is required.
+//! whole album (the Python package raises a bare `KeyError`). Only what defines an entity
+//! (its `id` and `name`) is required.
+
+// Spec §6.2.3, §6.2.5; W15.
 
 use jmcomic_model::{Album, Chapter, Episode, JmId, RelatedAlbum, SearchItem, SearchPage};
 use serde_json::Value;
@@ -11,7 +13,8 @@ use serde_json::Value;
 /// Why a JSON document could not be mapped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum MapError {
-    /// The entity is absent: `name` null or missing (spec §6.2.5 "missing entity rule").
+    /// The entity is absent: `name` null or missing (how the site says "no such album").
+    // Spec §6.2.5 "missing entity rule".
     Missing,
     /// The document is not shaped like the entity at all.
     Malformed(String),
@@ -118,12 +121,14 @@ fn series(v: &Value) -> Vec<Episode> {
 pub(crate) enum AlbumDoc {
     /// The album.
     Album(Box<Album>),
-    /// The id was a chapter's: the record names its album in `series_id` (spec Appendix A,
-    /// 2.7.10's redirect).
+    /// The id was a chapter's: the record names its album in `series_id` (the Python package
+    /// follows it the same way since 2.7.10).
+    // Spec Appendix A.
     ChapterOf { returned: JmId, album: JmId },
 }
 
-/// Maps the decrypted `/album` document (spec §6.2.5).
+/// Maps the decrypted `/album` document.
+// Spec §6.2.5.
 pub(crate) fn album(v: &Value) -> Result<AlbumDoc, MapError> {
     let name = required_name(v)?;
     let id = id_of(v, "id").ok_or(MapError::Missing)?;
@@ -172,7 +177,8 @@ pub(crate) fn album(v: &Value) -> Result<AlbumDoc, MapError> {
     })))
 }
 
-/// Maps the decrypted `/chapter` document (spec §6.2.5).
+/// Maps the decrypted `/chapter` document.
+// Spec §6.2.5.
 pub(crate) fn chapter(v: &Value) -> Result<Chapter, MapError> {
     let name = required_name(v)?;
     let id = id_of(v, "id").ok_or(MapError::Missing)?;
@@ -218,7 +224,8 @@ pub(crate) fn chapter(v: &Value) -> Result<Chapter, MapError> {
 
 /// Whether a page name can be fetched: names become a URL path segment, so `.`, `..`, path
 /// separators and control characters are refused (a hostile server cannot make the client
-/// request or write `../x`). The site's names look like `00001.webp` (spec §2.3).
+/// request or write `../x`). The site's names look like `00001.webp`.
+// Spec §2.3.
 pub(crate) fn is_fetchable_page_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
@@ -229,7 +236,8 @@ pub(crate) fn is_fetchable_page_name(name: &str) -> bool {
             .any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
-/// Maps the decrypted `/search` document (spec §6.2.3).
+/// Maps the decrypted `/search` document.
+// Spec §6.2.3.
 pub(crate) fn search(v: &Value, page: u32) -> Result<SearchPage, MapError> {
     if !v.is_object() {
         return Err(MapError::Malformed(format!(
@@ -261,8 +269,9 @@ pub(crate) fn search(v: &Value, page: u32) -> Result<SearchPage, MapError> {
     })
 }
 
-/// `YYYY-MM-DD` (UTC) of a Unix time. The Python package uses local time (spec Appendix
-/// A); UTC keeps the result independent of the machine.
+/// `YYYY-MM-DD` (UTC) of a Unix time. The Python package uses local time; UTC keeps the
+/// result independent of the machine.
+// Spec Appendix A.
 fn date_of_unix(secs: u64) -> String {
     // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
     let days = (secs / 86_400) as i64;

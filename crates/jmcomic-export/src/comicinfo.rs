@@ -1,9 +1,11 @@
 //! `ComicInfo.xml`, the metadata file comic servers read from a CBZ (Anansi Project schema
 //! v2.0 with the v2.1 draft's `Translator` and `Tags`).
 //!
-//! What Komga and Kavita take from it, and the layout both group correctly, is in
-//! `exports.md` §2–§5: `Series` is the album title (the folder's series), `Number` the
-//! chapter's position, `Title` what a reader shows for the book.
+//! Komga and Kavita both read `Series` (here the album title, which is also the folder's
+//! series), `Number` (the chapter's position) and `Title` (what a reader shows for the book),
+//! and both group one folder per album with one CBZ per chapter ([`cbz_file_name`]).
+
+// exports.md §2–§5: what Komga and Kavita read, and the layout both group.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -339,11 +341,12 @@ fn parse_date(s: &str) -> (Option<u16>, Option<u8>, Option<u8>) {
     (Some(year), month, day)
 }
 
-/// The file name of a chapter's CBZ in the layout Komga and Kavita both group (exports.md
-/// §5): `<series> c<NNN>.cbz`, the number zero-padded to `width` digits. Kavita drops text in
-/// parentheses from the series it parses out of a file name (§4), so round brackets in the
-/// series become curly ones; characters no file system allows (`/\:*?"<>|`, control
-/// characters) become `_`.
+/// The file name of a chapter's CBZ in the layout Komga and Kavita both group:
+/// `<series> c<NNN>.cbz`, the number zero-padded to `width` digits. Kavita drops text in
+/// parentheses from the series it parses out of a file name, so round brackets in the series
+/// become curly ones; characters no file system allows (`/\:*?"<>|`, control characters)
+/// become `_`.
+// exports.md §5 (layout), §4 (Kavita's parentheses).
 pub fn cbz_file_name(series: &str, number: u32, width: usize) -> String {
     let series: String = series
         .chars()

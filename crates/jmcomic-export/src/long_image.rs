@@ -1,5 +1,5 @@
 //! One long PNG with every page stacked top to bottom (the Python package's `long_img`
-//! plugin, spec exports.md §1).
+//! plugin).
 //!
 //! The width is the narrowest page's; wider pages are scaled down to it with a Lanczos filter,
 //! keeping their aspect ratio, and every page becomes 8-bit RGB. The Python plugin builds the
@@ -7,6 +7,8 @@
 //! a first pass reads only the pages' headers to learn every size and the total height, then
 //! pages are decoded one at a time and their rows go straight into the PNG encoder. Memory
 //! holds one decoded page (and its scaled copy), whatever the album's length.
+
+// exports.md §1 (the Python plugin).
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
@@ -39,7 +41,8 @@ const FINGERPRINT_KEYWORD: &str = "jmcomic-source";
 #[non_exhaustive]
 pub struct LongImageOptions {
     /// PNG deflate effort. Default [`PngCompression::Fast`]: a long strip is tens of megapixels
-    /// and zlib level 6 is about 25 times slower for 11% less size (perf.md §2.3).
+    /// and zlib level 6 is about 25 times slower for 11% less size (measured).
+    // perf.md §2.3(d).
     pub compression: PngCompression,
     /// Size limits for decoding each page, checked from the headers before anything is written.
     pub limits: Limits,
@@ -87,6 +90,29 @@ struct Slot {
 ///   long strip is worse);
 /// * [`Error::Unsupported`] when the stacked height would exceed [`PNG_MAX_HEIGHT`], found
 ///   from the headers before anything is written.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use jmcomic_export::{LongImageOptions, PageFile, long_png_size, verify_png, write_long_png};
+/// use jmcomic_image::{EncodeSettings, Format, RgbImage, encode};
+///
+/// let dir = tempfile::tempdir()?;
+/// // Two downloaded pages (made up here: 40×60 grey pictures).
+/// let mut pages = Vec::new();
+/// for n in 1..=2 {
+///     let page = RgbImage::new(40, 60, vec![100 * n; 40 * 60 * 3])?;
+///     let path = dir.path().join(format!("{n:05}.png"));
+///     std::fs::write(&path, encode(&page, Format::Png, &EncodeSettings::default())?)?;
+///     pages.push(PageFile::from_path(path));
+/// }
+///
+/// let out = dir.path().join("album.png");
+/// // Known from the pages' headers alone: 40 wide, 2 × 60 high.
+/// assert_eq!(long_png_size(&pages, &out)?, (40, 120));
+/// write_long_png(&pages, &out, &LongImageOptions::default())?;
+/// verify_png(&out, 40, 120)?;
+/// # Ok(()) }
+/// ```
 pub fn write_long_png(
     pages: &[PageFile],
     out: &Path,

@@ -1,9 +1,11 @@
 //! A Calibre metadata file (`metadata.opf`, an OPF 2.0 package document), as the Python
-//! package's `calibre_metadata` plugin writes through `jmcomic-calibre` (spec exports.md §1).
+//! package's `calibre_metadata` plugin writes through `jmcomic-calibre`.
 //!
 //! Calibre reads it when a book is added from a folder, so the book keeps the album's title,
 //! authors and tags, and its `dc:identifier` with scheme `JMCOMIC` maps the book back to the
 //! site for later updates (JMComic-Crawler-Python issue 573).
+
+// exports.md §1 (what `calibre_metadata` writes).
 
 use std::borrow::Cow;
 use std::io::{Read, Write};

@@ -137,6 +137,42 @@ impl fmt::Debug for PdfOptions {
 /// Errors: [`Error::NoPages`] for an empty `pages`; [`Error::Io`] or [`Error::Page`] naming
 /// a page that cannot be read or used (nothing is left behind: neither `out` nor a temporary
 /// file); [`Error::Unsupported`] for a password the standard security handler refuses.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use jmcomic_export::{ExportMeta, PageFile, PdfOptions, verify_pdf, write_pdf};
+/// use jmcomic_image::{EncodeSettings, Format, RgbImage, encode};
+///
+/// let dir = tempfile::tempdir()?;
+/// // Two downloaded pages (made up here: 40×60 grey pictures).
+/// let mut pages = Vec::new();
+/// for n in 1..=2 {
+///     let page = RgbImage::new(40, 60, vec![100 * n; 40 * 60 * 3])?;
+///     let path = dir.path().join(format!("{n:05}.jpg"));
+///     std::fs::write(&path, encode(&page, Format::Jpeg, &EncodeSettings::default())?)?;
+///     pages.push(PageFile::from_path(path));
+/// }
+/// // `album` is the `jmcomic_model::Album` the client fetched: it gives the PDF's title,
+/// // authors and subject.
+/// # let album = jmcomic_model::Album {
+/// #     id: jmcomic_model::JmId::new(123), name: "Title".into(), authors: vec!["Author".into()],
+/// #     tags: vec![], works: vec![], actors: vec![], description: String::new(),
+/// #     page_count: Some(2), pub_date: None, update_date: None, likes: String::new(),
+/// #     views: String::new(), comment_count: 0, episodes: vec![], related: vec![],
+/// #     liked: false, is_favorite: false,
+/// # };
+/// let meta = ExportMeta::album(&album);
+///
+/// let out = dir.path().join("album.pdf");
+/// let options = PdfOptions::new().with_password("secret");
+/// let done = write_pdf(&pages, &out, &meta, &options)?;
+/// assert_eq!((done.pages, done.reused), (2, false));
+/// verify_pdf(&out, 2)?; // before deleting the pages
+///
+/// // Run again over the same pages: the PDF is up to date and left alone.
+/// assert!(write_pdf(&pages, &out, &meta, &options)?.reused);
+/// # Ok(()) }
+/// ```
 pub fn write_pdf(
     pages: &[PageFile],
     out: &Path,

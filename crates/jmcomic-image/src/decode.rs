@@ -62,7 +62,7 @@ impl Limits {
 }
 
 /// Decodes `bytes` (format sniffed from the magic number) to packed RGB; alpha is dropped,
-/// as Pillow's `convert('RGB')` and the Python original's RGB canvas do (spec §7.2).
+/// as Pillow's `convert('RGB')` and the Python original's RGB canvas do.
 ///
 /// * WebP: libwebp (`WebPGetFeatures`, then `WebPDecodeRGBInto` straight into our buffer).
 ///   Animated WebP is [`Error::Unsupported`].
@@ -72,9 +72,10 @@ impl Limits {
 ///   passes, as Pillow ignores them; on a cut file they are [`Error::Truncated`].
 /// * PNG: the `png` crate; palette, grayscale and 16-bit are expanded to 8-bit RGB (16-bit
 ///   keeps the high byte), alpha is dropped.
-/// * GIF: [`Error::Unsupported`]: GIF pages are never decoded (spec §4.5, §7.3).
+/// * GIF: [`Error::Unsupported`]: GIF pages are never decoded.
 ///
 /// The header's dimensions are checked against `limits` before anything is allocated.
+// Spec §7.2 (RGB canvas), §4.5 and §7.3 (GIFs).
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<RgbImage> {
     decode_with(bytes, limits, &mut Workspace::new())
 }

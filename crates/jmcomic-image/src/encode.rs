@@ -10,8 +10,9 @@ use crate::webp;
 pub struct WebpSettings {
     /// Quality `0.0..=100.0`: the lossy quantiser, or the effort of lossless mode.
     pub quality: f32,
-    /// Speed/size trade-off `0..=6` (0 fastest). perf.md §2.3(e): at q80, m4 137 ms / 189 KB,
-    /// m2 62 ms / 194 KB, m0 41 ms / 230 KB for a 1100×1600 page.
+    /// Speed/size trade-off `0..=6` (0 fastest). Measured at q80 for a 1100×1600 page: m4
+    /// 137 ms / 189 KB, m2 62 ms / 194 KB, m0 41 ms / 230 KB.
+    // perf.md §2.3(e).
     pub method: u8,
     /// Lossless VP8L instead of lossy VP8.
     pub lossless: bool,
@@ -21,7 +22,8 @@ pub struct WebpSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PngCompression {
-    /// fdeflate: 12.6 ms and 2.07 MB for a 1100×1600 page (perf.md §2.3(d)).
+    /// fdeflate: 12.6 ms and 2.07 MB for a 1100×1600 page (measured).
+    // perf.md §2.3(d), like the figures below.
     Fast,
     /// About zlib level 6, Pillow's default: 322 ms, 1.86 MB.
     Balanced,
@@ -42,8 +44,9 @@ pub struct EncodeSettings {
 
 impl EncodeSettings {
     /// Pillow's defaults, i.e. what the Python package writes: WebP lossy q80 method 4
-    /// (byte-identical to Pillow, perf.md §2.5), JPEG q75 4:2:0 baseline without optimisation,
-    /// PNG at about zlib level 6 ([`PngCompression::Balanced`]).
+    /// (byte-identical to Pillow's files), JPEG q75 4:2:0 baseline without optimisation, PNG
+    /// at about zlib level 6 ([`PngCompression::Balanced`]).
+    // perf.md §2.5.
     pub fn pillow() -> Self {
         Self {
             webp: WebpSettings {
@@ -59,8 +62,8 @@ impl EncodeSettings {
 
 impl Default for EncodeSettings {
     /// Fast defaults: WebP lossy q80 method 2 (twice as fast as method 4 for +2.6% size),
-    /// JPEG q75, PNG [`PngCompression::Fast`] (25× faster than zlib-6 for +11% size);
-    /// perf.md §4 point 3–4.
+    /// JPEG q75, PNG [`PngCompression::Fast`] (25× faster than zlib-6 for +11% size).
+    // perf.md §4 points 3–4.
     fn default() -> Self {
         Self {
             webp: WebpSettings {

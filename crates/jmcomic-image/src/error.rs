@@ -55,7 +55,8 @@ pub enum Error {
         max_pixels: u64,
     },
     /// A well-formed input or request this crate does not handle by design, such as decoding
-    /// a GIF (spec §4.5: GIFs are never decoded) or an animated WebP, or encoding a GIF.
+    /// a GIF (GIF pages are never decoded) or an animated WebP, or encoding a GIF.
+    // Spec §4.5.
     #[error("{op} is not supported for {format}")]
     Unsupported {
         /// The format concerned.

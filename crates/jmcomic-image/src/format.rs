@@ -16,7 +16,9 @@ pub enum Format {
     Jpeg,
     /// PNG.
     Png,
-    /// GIF: recognised, checked and passed through, never decoded (spec §4.5, §7.3).
+    /// GIF: recognised, checked and passed through, never decoded (the Python package never
+    /// descrambles GIFs either).
+    // Spec §4.5, §7.3.
     Gif,
 }
 

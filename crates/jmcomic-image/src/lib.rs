@@ -2,17 +2,18 @@
 //! and encoding WebP, JPEG and PNG (GIF is recognised and passed through).
 //!
 //! The JM CDN serves most pages "scrambled": cut into horizontal strips whose vertical order
-//! is reversed (spec §7). This crate knows how many strips a page has ([`strip_count`]) and
+//! is reversed. This crate knows how many strips a page has ([`strip_count`]) and
 //! how to put them back ([`descramble`]), but nothing about albums, URLs or files: it takes
 //! bytes and returns bytes, on the calling thread, with no I/O. Callers run it on a CPU pool,
 //! never on async workers.
 //!
 //! [`process_page`] is the whole per-page step. It writes the downloaded bytes unchanged
 //! whenever nothing needs undoing, and otherwise decodes ([`decode`]), descrambles and encodes
-//! ([`encode`]) with the measured codec choices of perf.md §1.5: libwebp 1.6.0 (the version
-//! Pillow bundles, so [`EncodeSettings::pillow`] reproduces the Python package's `.webp` files
-//! byte for byte), libjpeg-turbo, and the `png` crate. Untrusted input never panics: every
-//! problem is an [`Error`], and [`Error::is_corrupt_input`] says when to download again.
+//! ([`encode`]) with codecs chosen by measurement: libwebp 1.6.0 (the version Pillow
+//! bundles, so [`EncodeSettings::pillow`] reproduces the Python package's `.webp` files byte
+//! for byte), libjpeg-turbo (the fastest JPEG encoder measured), and the `png` crate.
+//! Untrusted input never panics: every problem is an [`Error`], and
+//! [`Error::is_corrupt_input`] says when to download again.
 //!
 //! # Example
 //!
@@ -26,7 +27,8 @@
 //! let page = RgbImage::new(64, 100, (0..64 * 100 * 3).map(|i| (i % 251) as u8).collect())?;
 //! let served = encode(&page, Format::Png, &EncodeSettings::default())?;
 //!
-//! // Chapter 350234, file 00001.webp, scramble id 220980: 2 strips (spec §7.1).
+//! // Chapter 350234, file 00001.webp, scramble id 220980: 2 strips, as the Python
+//! // package's `get_num` computes.
 //! let strips = strip_count(220_980, 350_234, "00001");
 //! assert_eq!(strips, 2);
 //!
@@ -52,6 +54,8 @@
 //! ```
 
 #![deny(missing_docs)]
+
+// Spec §7 (scrambling); perf.md §1.5 (codec choices).
 
 mod decode;
 mod descramble;

@@ -17,8 +17,9 @@ pub enum Verify {
     #[default]
     Structure,
     /// [`check_complete`] and a full decode under the [`Limits`]: also catches corrupt pixel
-    /// data, at the cost of a decode (17 ms for a 1100×1600 WebP, perf.md §2.3(a)). GIFs are
-    /// never decoded, so for them this is the same as `Structure`.
+    /// data, at the cost of a decode (17 ms for a 1100×1600 WebP, measured). GIFs are never
+    /// decoded, so for them this is the same as `Structure`.
+    // perf.md §2.3(a).
     Full,
 }
 
@@ -54,8 +55,8 @@ pub enum PageOutput {
     },
 }
 
-/// The per-page CPU step (spec §4.5, §7.3), improving on the original's weak point W17 (every
-/// page re-encoded, even unscrambled ones in the same format):
+/// The per-page CPU step, improving on the Python package, which re-encodes every page, even
+/// unscrambled ones already in the target format:
 ///
 /// 1. The real format is sniffed from the bytes, not the URL; unknown bytes (a CDN error page)
 ///    are [`Error::UnknownFormat`].
@@ -63,12 +64,14 @@ pub enum PageOutput {
 ///    the caller keeps the `.gif` suffix.
 /// 3. Nothing to undo (`strips` 0, or 1, which is the identity) and the sniffed format is the
 ///    target: [`PageOutput::Raw`] after verification ([`Verify`]). No re-encode: lossless and
-///    about 500× cheaper than Pillow's round trip (perf.md §4 point 3).
-/// 4. Otherwise: [`check_complete`], [`decode`] under the limits, [`descramble`], [`encode`]
-///    to the target. A GIF target for a non-GIF page is [`Error::Unsupported`], since this
-///    crate writes no GIFs.
+///    about 500× cheaper than Pillow's round trip.
+/// 4. Otherwise: [`check_complete`], [`decode`](fn@crate::decode) under the limits,
+///    [`descramble`](fn@crate::descramble), [`encode`] to the target. A GIF target for a
+///    non-GIF page is [`Error::Unsupported`], since this crate writes no GIFs.
 ///
 /// Errors with [`Error::is_corrupt_input`] mean the download is bad and worth fetching again.
+// Spec §4.5, §7.3 (when the Python package decodes), W17 (its needless re-encoding);
+// perf.md §4 point 3 (the 500× figure).
 pub fn process_page(job: &PageJob<'_>) -> Result<PageOutput> {
     process_page_with(job, &mut Workspace::new())
 }

@@ -1,16 +1,21 @@
-//! How many strips a page was cut into (spec §7.1, `JmImageTool.get_num`).
+//! How many strips a page was cut into (the Python package's `JmImageTool.get_num`).
+
+// Spec §7.1.
 
 use md5::{Digest, Md5};
 
-/// Chapters below this id use a fixed 10 strips (spec §7.1 step 2, `JmMagicConstants.SCRAMBLE_268850`).
+/// Chapters below this id use a fixed 10 strips (`JmMagicConstants.SCRAMBLE_268850`).
+// Spec §7.1 step 2.
 const SCRAMBLE_268850: u64 = 268_850;
-/// From this chapter id on the md5 branch uses 8 instead of 10 as modulus (spec §7.1 step 3,
-/// `JmMagicConstants.SCRAMBLE_421926`).
+/// From this chapter id on the md5 branch uses 8 instead of 10 as modulus
+/// (`JmMagicConstants.SCRAMBLE_421926`).
+// Spec §7.1 step 3.
 const SCRAMBLE_421926: u64 = 421_926;
-/// Strip count of chapters in `[scramble_id, 268850)` (spec §7.1 step 2).
+/// Strip count of chapters in `[scramble_id, 268850)`.
+// Spec §7.1 step 2.
 const FIXED_STRIPS: u32 = 10;
 
-/// Number of strips of a page (spec §7.1).
+/// Number of strips of a page, as the Python package computes it.
 ///
 /// * `scramble_id`: the chapter's scramble id (typically `220980`; API albums may carry `0`,
 ///   which still gives the md5 branch for real ids).
@@ -22,11 +27,14 @@ const FIXED_STRIPS: u32 = 10;
 ///
 /// ```
 /// use jmcomic_image::strip_count;
-/// // Worked examples from spec §7.1.
+/// // Chapters from the scramble id on are cut by an md5 of id and file name...
 /// assert_eq!(strip_count(220980, 438516, "00001"), 6);
+/// // ...except for a fixed 10 strips below chapter 268850...
 /// assert_eq!(strip_count(220980, 220981, "00001"), 10);
+/// // ...and chapters below the scramble id are not scrambled.
 /// assert_eq!(strip_count(220980, 147643, "00001"), 0);
 /// ```
+// Spec §7.1 (the examples are from its worked-example table).
 pub fn strip_count(scramble_id: u64, chapter_id: u64, file_stem: &str) -> u32 {
     if chapter_id < scramble_id {
         return 0;
@@ -54,7 +62,7 @@ pub fn strip_count(scramble_id: u64, chapter_id: u64, file_stem: &str) -> u32 {
 mod tests {
     use super::*;
 
-    /// Spec §7.1 worked-example table (scramble id 220980).
+    // Spec §7.1 worked-example table (scramble id 220980).
     #[test]
     fn spec_worked_examples() {
         let table: &[(u64, &str, u32)] = &[

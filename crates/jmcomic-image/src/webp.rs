@@ -1,5 +1,8 @@
-//! A thin `unsafe` wrapper over libwebp-sys 0.14 (libwebp 1.6.0, the
-//! version Pillow 13 bundles; perf.md §1.5 explains why not the `webp` crate).
+//! A thin `unsafe` wrapper over libwebp-sys 0.14 (libwebp 1.6.0, the version Pillow 13
+//! bundles). Not the `webp` crate: it pins an older libwebp-sys that cannot be linked next
+//! to 0.14.
+
+// perf.md §1.5 explains why not the `webp` crate.
 
 use std::ffi::c_int;
 use std::mem::MaybeUninit;
@@ -104,7 +107,8 @@ impl Drop for WriterGuard {
 /// Encodes packed RGB the way `WebPEncodeRGB` does (picture_enc.c `Encode`: preset default,
 /// `use_argb = lossless`, `WebPPictureImportRGB`, memory writer), but with `method` and
 /// `lossless` under our control. With quality 80, method 4 and lossy this reproduces
-/// `WebPEncodeRGB(q=80)` and therefore Pillow's `.webp` output byte for byte (perf.md §2.5).
+/// `WebPEncodeRGB(q=80)` and therefore Pillow's `.webp` output byte for byte.
+// perf.md §2.5.
 pub(crate) fn encode_rgb(
     rgb: &[u8],
     width: u32,

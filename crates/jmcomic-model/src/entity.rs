@@ -1,15 +1,18 @@
-//! Album → Chapter → Image (spec §2), as plain data.
+//! Album → Chapter → Image, as plain data.
 //!
 //! The client fills these from the site; the download pipeline walks them. Nothing here does
 //! I/O. Unlike the Python entities, an album does not own its chapters' fetched details and
 //! a chapter does not point back at its album: code that needs both carries both.
+
+// Spec §2 (the Python entities).
 
 use serde::{Deserialize, Serialize};
 
 use crate::id::JmId;
 use crate::text;
 
-/// The author name used when the site lists none (spec §2.2, `DEFAULT_AUTHOR`).
+/// The author name used when the site lists none (the Python package's `DEFAULT_AUTHOR`).
+// Spec §2.2.
 pub const DEFAULT_AUTHOR: &str = "default_author";
 
 /// An album (本子): a work made of one or more chapters.
@@ -28,7 +31,8 @@ pub struct Album {
     /// Characters (登场人物).
     pub actors: Vec<String>,
     /// Description, trimmed; empty when the site has none (the Python package writes the
-    /// text `None` there, spec W15).
+    /// text `None` there).
+    // Spec W15.
     pub description: String,
     /// Number of pages the site reports for the whole album, if it reports one.
     pub page_count: Option<u32>,
@@ -43,7 +47,8 @@ pub struct Album {
     /// Number of comments.
     pub comment_count: u64,
     /// Chapters in reading order. Never empty: an album without a chapter list is its own
-    /// single chapter (spec §2.2).
+    /// single chapter.
+    // Spec §2.2.
     pub episodes: Vec<Episode>,
     /// Related albums the site suggests.
     pub related: Vec<RelatedAlbum>,
@@ -76,12 +81,13 @@ pub struct RelatedAlbum {
 }
 
 impl Album {
-    /// Builds the episode list the way the site's data means it (spec §2.2): an empty list
-    /// means the album is its own single chapter; otherwise entries are ordered by sort
-    /// number (stable) and duplicate chapter ids dropped.
+    /// Builds the episode list the way the site's data means it: an empty list means the
+    /// album is its own single chapter; otherwise entries are ordered by sort number (stable)
+    /// and duplicate chapter ids dropped.
     ///
-    /// Unlike the Python package, chapters that share a sort number are all kept (spec W26:
-    /// it keeps only the first, silently losing chapters when the site's data repeats one).
+    /// Unlike the Python package, chapters that share a sort number are all kept (it keeps
+    /// only the first, silently losing chapters when the site's data repeats one).
+    // Spec §2.2, W26.
     pub fn normalize_episodes(id: JmId, name: &str, mut episodes: Vec<Episode>) -> Vec<Episode> {
         if episodes.is_empty() {
             return vec![Episode {
@@ -96,22 +102,26 @@ impl Album {
         episodes
     }
 
-    /// First author, or [`DEFAULT_AUTHOR`] (spec §2.2 `author`).
+    /// First author, or [`DEFAULT_AUTHOR`] (the Python package's `author`).
+    // Spec §2.2.
     pub fn author(&self) -> &str {
         self.authors.first().map_or(DEFAULT_AUTHOR, String::as_str)
     }
 
-    /// The title without bracketed groups (spec §2.1 `oname`).
+    /// The title without bracketed groups (the Python package's `oname`).
+    // Spec §2.1.
     pub fn oname(&self) -> String {
         text::oname(&self.name)
     }
 
-    /// `【{author}】{oname}` (spec §2.1).
+    /// `【{author}】{oname}` (the Python package's `authoroname`).
+    // Spec §2.1.
     pub fn authoroname(&self) -> String {
         format!("【{}】{}", self.author(), self.oname())
     }
 
-    /// `[{id}] {oname}` (spec §2.1).
+    /// `[{id}] {oname}` (the Python package's `idoname`).
+    // Spec §2.1.
     pub fn idoname(&self) -> String {
         format!("[{}] {}", self.id, self.oname())
     }
@@ -155,14 +165,17 @@ pub struct Chapter {
     pub tags: Vec<String>,
     /// Page file names (`00001.webp`, …) in order; `None` until fetched.
     pub pages: Option<Vec<String>>,
-    /// The chapter's scramble id (spec §6.2.6), once known.
+    /// The chapter's scramble id (which decides how its pages were cut into strips), once
+    /// known.
+    // Spec §6.2.6.
     pub scramble_id: Option<ScrambleId>,
 }
 
 /// A chapter's scramble id and where it came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScrambleId {
-    /// The value used for strip counts (spec §7.1).
+    /// The value used for strip counts.
+    // Spec §7.1.
     pub value: u64,
     /// Whether the site sent it or a default had to be assumed.
     pub source: ScrambleSource,
@@ -174,8 +187,9 @@ pub struct ScrambleId {
 pub enum ScrambleSource {
     /// Read from the site's chapter template.
     Site,
-    /// The site did not say; the usual value was assumed (spec §6.2.6, W8). Pages of such a
-    /// chapter may come out wrong, so reports flag it.
+    /// The site did not say; the usual value (220980) was assumed, as the Python package does
+    /// without telling. Pages of such a chapter may come out wrong, so reports flag it.
+    // Spec §6.2.6, W8.
     Assumed,
 }
 
@@ -185,8 +199,9 @@ impl Chapter {
         self.album_id == self.id
     }
 
-    /// 1-based position in the album (spec §2.3 `album_index`): the sort number, except that
-    /// the site numbers single-chapter works `2`, which count as `1`.
+    /// 1-based position in the album (the Python package's `album_index`): the sort number,
+    /// except that the site numbers single-chapter works `2`, which count as `1`.
+    // Spec §2.3.
     pub fn album_index(&self) -> u32 {
         if self.is_single_album() && self.sort == 2 {
             1
@@ -195,7 +210,8 @@ impl Chapter {
         }
     }
 
-    /// `第{index}話 {name}` (spec §2.3 `indextitle`).
+    /// `第{index}話 {name}` (the Python package's `indextitle`).
+    // Spec §2.3.
     pub fn indextitle(&self) -> String {
         format!("第{}話 {}", self.album_index(), self.name)
     }
@@ -216,8 +232,9 @@ impl Chapter {
     /// Only what the album's list cannot know is taken: the page list, the scramble id, and
     /// the name or tags where the album left them empty. Everything else (title from the
     /// album, sort, position) stays, so paths computed before and after completion agree.
-    /// The Python package copies every attribute over instead (spec W1), which changes the
-    /// chapter's name and position mid-download and resets its state.
+    /// The Python package copies every attribute over instead, which changes the chapter's
+    /// name and position mid-download and resets its state.
+    // Spec W1.
     pub fn complete_with(&mut self, fetched: Chapter) {
         if fetched.pages.is_some() {
             self.pages = fetched.pages;
@@ -260,7 +277,8 @@ pub struct Image {
 }
 
 impl Image {
-    /// File name without its suffix (`00001`), the input of the strip count (spec §7.1).
+    /// File name without its suffix (`00001`), the input of the strip count.
+    // Spec §7.1.
     pub fn stem(&self) -> &str {
         self.file_name
             .rsplit_once('.')
@@ -275,18 +293,21 @@ impl Image {
             .unwrap_or_default()
     }
 
-    /// Whether the page is a GIF (never descrambled, spec §7.3).
+    /// Whether the page is a GIF (GIF pages are never descrambled, only kept as they come).
+    // Spec §7.3.
     pub fn is_gif(&self) -> bool {
         self.suffix() == ".gif"
     }
 
-    /// The CDN path of the page: `/media/photos/{chapter_id}/{file_name}` (spec §2.3).
+    /// The CDN path of the page: `/media/photos/{chapter_id}/{file_name}`.
+    // Spec §2.3.
     pub fn cdn_path(&self) -> String {
         format!("/media/photos/{}/{}", self.chapter_id, self.file_name)
     }
 }
 
-/// One page of search results (spec §2.5, §6.2.3 `/search`).
+/// One page of search results (the API's `/search`).
+// Spec §2.5, §6.2.3.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchPage {
     /// The query as the site echoed it.
@@ -303,7 +324,8 @@ pub struct SearchPage {
 }
 
 impl SearchPage {
-    /// Results per page on the site (spec §2.5, `PAGE_SIZE_SEARCH`).
+    /// Results per page on the site (the Python package's `PAGE_SIZE_SEARCH`).
+    // Spec §2.5.
     pub const PAGE_SIZE: u64 = 80;
 
     /// Number of pages of the whole result set.

@@ -1,4 +1,6 @@
-//! JM ids ("车号") and the text forms users type (spec §8.1, §8.5).
+//! JM ids ("车号") and the text forms users type.
+
+// Spec §8.1 (id forms), §8.5 (command-line targets).
 
 use std::fmt;
 use std::str::FromStr;
@@ -13,8 +15,9 @@ use crate::error::{Error, Result};
 ///
 /// The site uses one number space for both; which one an id names depends on where it is
 /// used. Ids are kept as numbers: the Python package keeps them as strings and passes things
-/// like `"Jm 123"` through unvalidated (spec §8.1); here anything that is not a plain decimal
-/// number is rejected when parsed.
+/// like `"Jm 123"` through unvalidated; here anything that is not a plain decimal number is
+/// rejected when parsed.
+// Spec §8.1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct JmId(u64);
@@ -30,13 +33,23 @@ impl JmId {
         self.0
     }
 
-    /// Parses every form the Python package accepts for an id, more strictly (spec §8.1):
-    /// `123`, `JM123`/`jm123` (any case, spaces allowed after the prefix), and album, chapter
-    /// or CDN URLs of the site (`…/album/123/…`, `…/photo/123`, `…/media/photos/123/00001.webp`,
+    /// Parses every form the Python package accepts for an id, more strictly: `123`,
+    /// `JM123`/`jm123` (any case, spaces allowed after the prefix), and album, chapter or CDN
+    /// URLs of the site (`…/album/123/…`, `…/photo/123`, `…/media/photos/123/00001.webp`,
     /// `…?id=123`).
     ///
     /// URLs whose host does not look like the site (see [`is_site_host`]) are rejected,
     /// as are negative numbers, numbers that do not fit in 64 bits and any other text.
+    ///
+    /// ```
+    /// use jmcomic_model::JmId;
+    ///
+    /// assert_eq!(JmId::parse("JM 123")?, JmId::new(123));
+    /// assert_eq!(JmId::parse("https://18comic.vip/photo/456")?.get(), 456);
+    /// assert!(JmId::parse("-1").is_err());
+    /// # Ok::<(), jmcomic_model::Error>(())
+    /// ```
+    // Spec §8.1.
     pub fn parse(text: &str) -> Result<Self> {
         Ok(parse_reference(text)?.id)
     }
@@ -90,9 +103,30 @@ impl fmt::Display for Kind {
 
 /// Something to download: an album or a chapter, by id.
 ///
-/// Parsed from what users type on the command line (spec §8.5): a plain id or `JM123` is an
-/// album, `p456` a chapter (`a123` is accepted as an explicit album). A URL decides by its
-/// path: `/photo/…` and `/media/photos/…` name chapters, everything else albums.
+/// Parsed from what users type on the command line: a plain id or `JM123` is an album,
+/// `p456` a chapter (`a123` is accepted as an explicit album). A URL decides by its path:
+/// `/photo/…` and `/media/photos/…` name chapters, everything else albums.
+///
+/// ```
+/// use jmcomic_model::{JmId, Kind, Target};
+///
+/// assert_eq!(Target::parse("123")?, Target::album(JmId::new(123)));
+/// assert_eq!(Target::parse("JM123")?, Target::album(JmId::new(123)));
+/// assert_eq!(Target::parse("p456")?, Target::chapter(JmId::new(456)));
+/// assert_eq!(Target::parse("a123")?.kind, Kind::Album);
+///
+/// // URLs decide by their path; `Target` also implements `FromStr`.
+/// let chapter: Target = "https://18comic.vip/photo/456".parse()?;
+/// assert_eq!(chapter, Target::chapter(JmId::new(456)));
+/// let album: Target = "https://18comic.vip/album/123/some-title".parse()?;
+/// assert_eq!(album.to_string(), "album 123");
+///
+/// // Hosts that are not the site's, and text that is no id, are refused.
+/// assert!(Target::parse("https://example.com/album/123").is_err());
+/// assert!(Target::parse("next week").is_err());
+/// # Ok::<(), jmcomic_model::Error>(())
+/// ```
+// Spec §8.5.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Target {
     /// Album or chapter.
@@ -178,10 +212,12 @@ struct Reference {
     kind: Option<Kind>,
 }
 
-/// `(photos?|albums?)/(\d+)`, the Python package's id pattern (spec §8.1).
+/// `(photos?|albums?)/(\d+)`, the Python package's id pattern.
+// Spec §8.1.
 static PATH_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(photos?|albums?)/(\d+)").expect("static regex is valid"));
-/// `id=(\d+)`, the Python package's query pattern (spec §8.1).
+/// `id=(\d+)`, the Python package's query pattern.
+// Spec §8.1.
 static QUERY_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[?&]id=(\d+)").expect("static regex is valid"));
 
@@ -278,10 +314,10 @@ fn parse_digits(input: &str, digits: &str) -> Result<JmId> {
 
 /// Whether a host name looks like one of the site's domains.
 ///
-/// The site's domains change all the time (spec §6.3.1, Appendix C), so no list can be
-/// complete; the Python package itself recognises them by `jm` or `comic` in the name when it
-/// scrapes the publish page. Loopback hosts are accepted so URLs of a local emulator or
-/// mirror work too.
+/// The site's domains change all the time, so no list can be complete; the Python package
+/// itself recognises them by `jm` or `comic` in the name when it scrapes the publish page.
+/// Loopback hosts are accepted so URLs of a local emulator or mirror work too.
+// Spec §6.3.1, Appendix C.
 pub fn is_site_host(host: &str) -> bool {
     let h = host.trim_matches(['[', ']']).to_ascii_lowercase();
     h.contains("jm")

@@ -1,13 +1,16 @@
-//! Title helpers: the tokeniser behind `oname` (spec §8.3).
+//! Title helpers: the tokeniser behind `oname` (a title without its bracketed groups).
 
-/// Bracket pairs the site's titles use for groups, events and tags (spec §8.3).
+// Spec §8.3 (tokeniser), §2.1 (`oname`).
+
+/// Bracket pairs the site's titles use for groups, events and tags.
 const PAIRS: [(char, char); 4] = [('(', ')'), ('[', ']'), ('【', '】'), ('（', '）')];
 
 fn closer_of(c: char) -> Option<char> {
     PAIRS.iter().find(|(o, _)| *o == c).map(|(_, c)| *c)
 }
 
-/// Splits a title into plain words and balanced bracketed groups (spec §8.3).
+/// Splits a title into plain words and balanced bracketed groups, as the Python package's
+/// `tokenize` does.
 ///
 /// `繞道#2 [暴碧漢化組] よりみち#2 (COMIC 快樂天)` gives
 /// `["繞道#2", "[暴碧漢化組]", "よりみち#2", "(COMIC 快樂天)"]`. An opening bracket
@@ -60,7 +63,8 @@ fn flush(word: &mut String, tokens: &mut Vec<String>) {
 }
 
 /// The "original name" of a title: its first token that is not a bracketed group, or the
-/// whole title when every token is one (spec §2.1 `oname`).
+/// whole title when every token is one (the Python package's `oname`).
+// Spec §2.1.
 pub fn oname(title: &str) -> String {
     tokenize(title)
         .into_iter()

@@ -10,7 +10,8 @@ use crate::plugin::Features;
 use crate::report::{BatchReport, DownloadReport};
 
 /// Anything that names an id: a number, a [`JmId`], or text such as `"JM123"` or an album
-/// URL (spec §8.1).
+/// URL (every form the Python package accepts; see [`JmId::parse`]).
+// Spec §8.1.
 pub trait IntoId {
     /// The id, or why the value is not one.
     fn into_id(self) -> Result<JmId>;
@@ -80,8 +81,9 @@ pub async fn download_photo(id: impl IntoId, options: &Options) -> Result<Downlo
     Downloader::new(options.clone())?.chapter(id).await
 }
 
-/// [`download_album`] with features for this call (the Python `extra=`, spec §5.1): they run
-/// after the album; their files are in the report.
+/// [`download_album`] with features for this call (the Python `extra=`): they run after the
+/// album; their files are in the report.
+// Spec §5.1.
 pub async fn download_album_with(
     id: impl IntoId,
     options: &Options,

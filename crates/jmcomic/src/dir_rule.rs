@@ -1,4 +1,4 @@
-//! The directory mini-language of `dir_rule.rule` (spec §3.5).
+//! The directory mini-language of `dir_rule.rule`, as the Python package reads it.
 //!
 //! A rule such as `Bd / {Aauthor}-{Aid} / 第{Pindex}話:{Pname}` says where a chapter's
 //! images go. It is split into elements on `/` (or, when it has no `/`, on `_`), each
@@ -47,6 +47,8 @@
 //! assert_eq!(rule.album_dir(&album)?, PathBuf::from("/dl/auth-123"));
 //! # Ok::<(), jmcomic::dir_rule::DirRuleError>(())
 //! ```
+
+// Spec §3.5 (the mini-language and its fields).
 
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -213,7 +215,8 @@ enum Kind {
     Bool,
 }
 
-/// Album fields (spec §3.5 table, §2.2) and their Python types.
+/// Album fields and their Python types.
+// Spec §3.5 table, §2.2.
 const ALBUM_FIELDS: &[(&str, Kind)] = &[
     ("id", Kind::Str),
     ("album_id", Kind::Str),
@@ -238,7 +241,8 @@ const ALBUM_FIELDS: &[(&str, Kind)] = &[
     ("is_favorite", Kind::Bool),
 ];
 
-/// Chapter ("photo") fields (spec §3.5 table, §2.3) and their Python types.
+/// Chapter ("photo") fields and their Python types.
+// Spec §3.5 table, §2.3.
 const CHAPTER_FIELDS: &[(&str, Kind)] = &[
     ("id", Kind::Str),
     ("photo_id", Kind::Str),
@@ -458,7 +462,8 @@ impl Element {
         }
     }
 
-    /// Parses one element, choosing the parser as the Python package does (spec §3.5).
+    /// Parses one element, choosing the parser as the Python package does.
+    // Spec §3.5.
     fn parse(text: &str, split_on_underscore: bool) -> Result<Element, DirRuleError> {
         if text.contains('{') {
             return Ok(Element::Template {
@@ -1004,7 +1009,8 @@ pub struct DirRule {
     replacements: Vec<(String, String)>,
 }
 
-/// The default rule (spec §3.2): one directory per chapter, named by its title.
+/// The default rule (the Python package's): one directory per chapter, named by its title.
+// Spec §3.2.
 pub const DEFAULT_RULE: &str = "Bd_Pname";
 
 impl DirRule {
@@ -1100,9 +1106,10 @@ impl DirRule {
     }
 
     /// The same rule with plain-text replacements applied to every directory it gives (the
-    /// `replace_path_string` plugin, spec §5.3): each `(old, new)` in order, on the whole
+    /// `replace_path_string` plugin): each `(old, new)` in order, on the whole
     /// path. A replacement that would make a path leave the base directory is not applied
     /// to that path.
+    // Spec §5.3 (`replace_path_string`).
     pub fn with_replacements(&self, replacements: Vec<(String, String)>) -> DirRule {
         DirRule {
             replacements,
@@ -1135,8 +1142,9 @@ impl DirRule {
     /// chapter field (literals and album fields, templates included).
     ///
     /// Every chapter directory of the album lies inside it. The Python package counts only
-    /// elements starting with `A` wherever they are (W12), so `Bd / {Aid} / Pname` gives it
-    /// the base directory, and `Bd_Pname_Aid` a directory that contains no chapter.
+    /// elements starting with `A` wherever they are, so `Bd / {Aid} / Pname` gives it the base
+    /// directory, and `Bd_Pname_Aid` a directory that contains no chapter.
+    // Spec W12.
     pub fn album_dir(&self, album: &Album) -> Result<PathBuf, DirRuleError> {
         self.build(
             self.elements.iter().take_while(|e| !e.uses_chapter()),
@@ -1146,8 +1154,9 @@ impl DirRule {
     }
 
     /// Renders one element-like rule as a single safe name, for exporters (`[JM{Aid}]{Atitle}`,
-    /// `Pid`, spec §3.5 `apply_rule_to_filename`). The text is not split on `/` or `_`; a
+    /// `Pid`; the Python `apply_rule_to_filename`). The text is not split on `/` or `_`; a
     /// chapter field without `chapter` is an error.
+    // Spec §3.5.
     pub fn apply_to_name(
         rule_text: &str,
         album: &Album,

@@ -11,6 +11,44 @@ use std::sync::Arc;
 use serde::{Serialize, Serializer};
 
 /// Why a page, a chapter, an export stage or a plugin failed.
+///
+/// Reports carry one for every failed page ([`PageOutcome::Failed`](crate::PageOutcome)),
+/// chapter ([`ChapterReport::error`](crate::ChapterReport::error)) and stage. The enum is
+/// non-exhaustive: match the cases you handle and keep a catch-all.
+///
+/// ```
+/// use std::io;
+/// use std::path::Path;
+///
+/// use jmcomic::Cause;
+///
+/// fn advice(cause: &Cause) -> String {
+///     match cause {
+///         c if c.is_stopped() => "stopped: run again to finish".to_owned(),
+///         c if c.is_network() => format!("the site failed ({c}): try again later"),
+///         Cause::Io { path, .. } => format!("check the disk at {}", path.display()),
+///         Cause::Image(e) if e.is_corrupt_input() => "a broken page: run again".to_owned(),
+///         other => format!("{} failure: {other}", other.kind()),
+///     }
+/// }
+///
+/// let full = io::Error::from(io::ErrorKind::StorageFull);
+/// let cause = Cause::io("write", "/comics/421925/00001.webp", full);
+/// assert_eq!(cause.kind(), "io");
+/// assert_eq!(cause.path(), Some(Path::new("/comics/421925/00001.webp")));
+/// assert_eq!(advice(&cause), "check the disk at /comics/421925/00001.webp");
+///
+/// // A report lists them per page:
+/// fn print_failures(report: &jmcomic::DownloadReport) {
+///     for chapter in &report.chapters {
+///         for page in &chapter.pages {
+///             if let Some(cause) = page.outcome.failure() {
+///                 println!("{}: {}", page.path.display(), advice(cause));
+///             }
+///         }
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Cause {

@@ -1,10 +1,12 @@
 //! Hooks: user code that runs before and after each album, chapter and page, and may skip
 //! or stop (the Python package's plugin groups `before_album` … `after_image` and its
-//! `do_filter`, spec §4.2, §4.4).
+//! `do_filter`).
 //!
 //! Hooks are called on the download's async tasks: keep them quick (hand heavy work to a
 //! thread of your own). They observe; they cannot change what the pipeline fetches except by
 //! answering [`Control::Skip`] or [`Control::Stop`].
+
+// Spec §4.2 (callback chain), §4.4 (`do_filter`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -26,6 +28,75 @@ pub enum Control {
 }
 
 /// Callbacks around every album, chapter and page. Every method has a no-op default.
+///
+/// A hook that leaves out the chapters already read, and counts the pages written:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::collections::HashSet;
+/// use std::path::Path;
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// use jmcomic::model::{Album, Chapter, Image};
+/// use jmcomic::{Control, Downloader, Hooks, JmId, Options, PageOutcome};
+///
+/// struct Unread {
+///     read: HashSet<JmId>,
+///     written: AtomicUsize,
+/// }
+///
+/// impl Hooks for Unread {
+///     fn before_chapter(&self, _album: &Album, chapter: &Chapter) -> Control {
+///         if self.read.contains(&chapter.id) {
+///             Control::Skip
+///         } else {
+///             Control::Continue
+///         }
+///     }
+///
+///     fn after_image(
+///         &self,
+///         _chapter: &Chapter,
+///         _image: &Image,
+///         _path: &Path,
+///         outcome: &PageOutcome,
+///     ) {
+///         if let PageOutcome::Written { .. } = outcome {
+///             self.written.fetch_add(1, Ordering::Relaxed);
+///         }
+///     }
+/// }
+///
+/// let options = Options::from_yaml_str("dir_rule:\n  base_dir: /comics\n")?;
+/// # let site = jmcomic_emulator::Emulator::start()?; // a local stand-in for the site
+/// # let tmp = tempfile::tempdir()?;
+/// # let options = test_site(options, &site, tmp.path());
+/// // Kept in an `Arc` to read its count afterwards (a plain value works too).
+/// let hook = Arc::new(Unread {
+///     read: HashSet::from([JmId::new(421_925)]),
+///     written: AtomicUsize::new(0),
+/// });
+/// let downloader = Downloader::builder(options).hook(Arc::clone(&hook)).build()?;
+///
+/// let report = downloader.album(JmId::new(421_925)).await?;
+/// assert!(report.chapters[0].skipped); // chapter 421925 was read
+/// assert!(report.chapters[1..].iter().all(|c| !c.skipped && c.is_complete()));
+/// assert_eq!(hook.written.load(Ordering::Relaxed), report.pages_written());
+/// # Ok(()) }
+/// # fn test_site(
+/// #     mut o: jmcomic::Options,
+/// #     site: &jmcomic_emulator::Emulator,
+/// #     dir: &std::path::Path,
+/// # ) -> jmcomic::Options {
+/// #     use jmcomic::options::DomainSetting;
+/// #     o.dir_rule = o.dir_rule.with_base_dir(dir.to_owned());
+/// #     o.client.domain = DomainSetting::List(site.api_domains());
+/// #     o.client.image_domain = DomainSetting::List(site.image_domains());
+/// #     o
+/// # }
+/// ```
 pub trait Hooks: Send + Sync {
     /// Before an album's chapters are fetched.
     fn before_album(&self, album: &Album) -> Control {

@@ -1,8 +1,8 @@
-//! Sending a plain-text mail over SMTP: what the Python package's `send_qq_email` plugin does
-//! (spec §5.3), with the server configurable and every failure reported.
+//! Sending a plain-text mail over SMTP: what the Python package's `send_qq_email` plugin does,
+//! with the server configurable and every failure reported.
 //!
 //! The Python plugin sends through `smtp.qq.com:465` (implicit TLS) and ignores what the
-//! server answers (spec W23); here a refused login, a rejected recipient or an untrusted
+//! server answers; here a refused login, a rejected recipient or an untrusted
 //! certificate is a [`MailError`] naming the server, the address or the step concerned.
 //!
 //! The message is composed by `lettre` (UTF-8 subject as RFC 2047 encoded words, body in
@@ -19,6 +19,8 @@
 //! send_mail(&settings, &mail).await?;
 //! # Ok(()) }
 //! ```
+
+// Spec §5.3 (`send_qq_email`), W23 (it ignores the server's answers).
 
 use std::error::Error as StdError;
 use std::fmt;

@@ -1,10 +1,10 @@
-//! Turning titles from the site into safe file and directory names (spec §8.4, W21).
+//! Turning titles from the site into safe file and directory names.
 //!
 //! Titles come from the site and are untrusted: they may contain path separators, `..`,
 //! control characters, Windows device names, or be hundreds of bytes long. The Python
 //! package only replaces a few characters (`fix_windir_name`) and truncates whole paths
-//! after the operating system has already refused them (W21), which can point outside the
-//! download directory. Here every name is made safe before it is joined to a path:
+//! to 100 characters after the operating system has already refused them, which can point
+//! outside the download directory. Here every name is made safe before it is joined to a path:
 //!
 //! * each of `\ / : * ? " < > |` and every control character becomes `_`;
 //! * surrounding whitespace is trimmed and trailing dots and spaces are stripped (Windows
@@ -26,6 +26,8 @@
 //! assert!(sanitize_component(&"長".repeat(1000)).len() <= MAX_COMPONENT_BYTES);
 //! ```
 
+// Spec §8.4 (the Python helpers), W21 (its path truncation).
+
 /// Longest name, in bytes, that [`sanitize_component`] returns.
 ///
 /// Most file systems limit one name to 255 bytes (ext4, XFS, Btrfs, APFS; NTFS counts 255
@@ -35,7 +37,8 @@
 pub const MAX_COMPONENT_BYTES: usize = 200;
 
 /// Characters Windows forbids in names (and `/`, the Unix separator): the set the Python
-/// package's `fix_windir_name` replaces (spec §8.4).
+/// package's `fix_windir_name` replaces.
+// Spec §8.4.
 const FORBIDDEN: [char; 9] = ['\\', '/', ':', '*', '?', '"', '<', '>', '|'];
 
 /// Windows device names; a name whose part before the first dot is one of these cannot be
@@ -76,7 +79,9 @@ pub fn sanitize_file_stem(stem: &str) -> String {
     sanitize_component(stem)
 }
 
-/// Strips trailing dots and whitespace (Windows ignores them, spec §8.4 strips dots).
+/// Strips trailing dots and whitespace (Windows ignores them; the Python package strips the
+/// dots).
+// Spec §8.4.
 fn strip_trailing(s: &str) -> &str {
     s.trim_end_matches(|c: char| c == '.' || c.is_whitespace())
 }

@@ -235,11 +235,12 @@ impl Failure {
 }
 
 /// The report of one album or chapter download (the Python package's `DownloadResult` and
-/// `DownloadManifest`, spec §1.6).
+/// `DownloadManifest`).
 ///
 /// Serialised (to JSON for `--report` and bots) with its totals: `complete`,
 /// `pages_written`, `pages_reused`, `pages_failed`, `bytes_downloaded`, `bytes_written`
 /// and `failures`.
+// Spec §1.6.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DownloadReport {

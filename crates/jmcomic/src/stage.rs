@@ -62,8 +62,9 @@ pub struct StageError {
     /// Why.
     pub cause: Cause,
     /// When true, the download's result is an error ([`crate::Error::Stage`]) instead of a
-    /// report with a failure: a plugin entry with `safe: false` (spec §3.7). Pages already
-    /// written stay; other targets of a batch go on.
+    /// report with a failure: a plugin entry with `safe: false`. Pages already written stay;
+    /// other targets of a batch go on.
+    // Spec §3.7 (`safe`).
     pub fatal: bool,
 }
 

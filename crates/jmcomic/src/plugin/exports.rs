@@ -58,7 +58,8 @@ impl ExportKey {
         }
     }
 
-    /// The kwarg naming the output directory (spec §5.1, §5.3).
+    /// The kwarg naming the output directory.
+    // Spec §5.1, §5.3.
     fn dir_key(self) -> &'static str {
         match self {
             ExportKey::Zip => "zip_dir",
@@ -123,7 +124,8 @@ pub(crate) enum Caller {
     /// `Ptitle` / `Pid`), except that an album-level export names itself by an album field
     /// (`Atitle`, `Aid`) instead of failing on a chapter field.
     Plugin,
-    /// A feature (spec §5.1): `[JM{Aid}]{Atitle}` / `[JM{Pid}]{Ptitle}` in `base_dir`.
+    /// A feature (`extra=`): `[JM{Aid}]{Atitle}` / `[JM{Pid}]{Ptitle}` in `base_dir`.
+    // Spec §5.1.
     Feature,
 }
 
@@ -256,8 +258,9 @@ fn source(cx: &StageContext, scope: &Scope<'_>) -> Result<Source, Failure> {
     }
 }
 
-/// Where an export goes (the Python `decide_filepath`, spec §5.2): the entry's `dir_rule`
-/// (a full path, suffix included) or its directory and `filename_rule` plus the suffix.
+/// Where an export goes (the Python `decide_filepath`): the entry's `dir_rule` (a full
+/// path, suffix included) or its directory and `filename_rule` plus the suffix.
+// Spec §5.2.
 fn out_path(
     kw: &Kwargs,
     key: ExportKey,
@@ -491,7 +494,8 @@ fn pdf_options(kw: &Kwargs) -> Result<PdfOptions, Failure> {
     Ok(options)
 }
 
-/// Characters of the Python package's random passwords (spec §5.3).
+/// Characters of the Python package's random passwords.
+// Spec §5.3.
 const RANDOM_PASSWORD_CHARS: &[u8] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
 
@@ -591,9 +595,10 @@ fn zip(
     Ok(Output::from_export(stage, chapter_id, &done))
 }
 
-/// CBZ in the layout Komga and Kavita both group (exports.md §5): `<dir>/<album>/<album>
-/// c<NNN>.cbz`, one per chapter, `ComicInfo.xml` inside, the album's first page as the
-/// series cover (`cover.<ext>`) in the series folder.
+/// CBZ in the layout Komga and Kavita both group: `<dir>/<album>/<album> c<NNN>.cbz`, one
+/// per chapter, `ComicInfo.xml` inside, the album's first page as the series cover
+/// (`cover.<ext>`) in the series folder.
+// exports.md §5.
 fn cbz(
     kw: &Kwargs,
     cx: &StageContext,
@@ -723,7 +728,7 @@ fn series_cover(folder: &Path, first: &Path, stage: &str) -> Result<Vec<Output>,
     Ok(vec![o])
 }
 
-/// One export for one download call: the Python package's `extra=` (spec §5.1).
+/// One export for one download call: the Python package's `extra=`.
 ///
 /// Runs after the album for an album download and after the chapter for a chapter
 /// download, with the Python defaults: named `[JM{Aid}]{Atitle}` / `[JM{Pid}]{Ptitle}`, in
@@ -737,6 +742,7 @@ fn series_cover(folder: &Path, first: &Path, stage: &str) -> Result<Vec<Output>,
 ///     + Feature::export_cbz();
 /// assert_eq!(extra.len(), 3);
 /// ```
+// Spec §5.1.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Feature {
     key: ExportKey,
@@ -933,7 +939,7 @@ impl Stage for FeatureStage {
         self.feature.name()
     }
 
-    /// Spec §5.1: a feature runs after the chapter only for a chapter download.
+    // Spec §5.1: a feature runs after the chapter only for a chapter download.
     fn after_chapter(&self, cx: &StageContext, done: &ChapterDone) -> StageResult {
         if cx.is_album_download() {
             return Ok(Vec::new());

@@ -122,8 +122,9 @@ fn complete_image(path: &Path) -> bool {
 /// `delete_duplicated_files` (after_album): files of the album's folder whose MD5 occurs at
 /// least `limit` times are listed and, with `delete_original_file` (default true), deleted.
 ///
-/// Unlike the Python plugin (W12), it refuses to scan when the `dir_rule` gives the album no
-/// folder of its own: the scan would cover the whole base directory, other albums included.
+/// Unlike the Python plugin, it refuses to scan when the `dir_rule` gives the album no folder
+/// of its own: the scan would cover the whole base directory, other albums included.
+// Spec W12.
 pub(crate) fn delete_duplicates(
     kw: &Kwargs,
     cx: &StageContext,

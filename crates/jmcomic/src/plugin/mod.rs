@@ -1,4 +1,4 @@
-//! The plugins of option files (spec §3.7, §5.3), run by this program.
+//! The plugins of option files, run by this program.
 //!
 //! A Python user's `option.yml` lists plugins in groups (`after_init`, `before_album`,
 //! `after_album`, `before_photo`, `after_photo`, `before_image`, `after_image`, or a name of
@@ -16,7 +16,7 @@
 //! | `before_image` | decisions per page (`skip_photo_with_few_images`) |
 //! | any other name | only when run by hand: [`Downloader::run_plugin_group`](crate::Downloader::run_plugin_group), `jmcomic plugins run GROUP` |
 //!
-//! Entry keys keep their meaning (§3.7): `kwargs` (top-level text values get `${ENV}`
+//! Entry keys keep their meaning: `kwargs` (top-level text values get `${ENV}`
 //! expanded when the plugin runs), `safe` (default true: a failure is reported, the download
 //! goes on; false: the download fails), `log` (false silences the plugin's own log lines),
 //! `valid` (overrides `plugins.valid` for bad arguments and unknown keys: `ignore`, `log`
@@ -26,6 +26,8 @@
 //! async runtime, their files listed in the report. `delete_original_file` deletes pages
 //! only after the export that asked for it was re-opened and checked, and only once every
 //! export of the album that uses those pages is done.
+
+// Spec §3.7 (groups and entry keys), §5.3 (every built-in plugin).
 
 pub(crate) mod args;
 mod exports;
@@ -263,7 +265,9 @@ pub const PLUGINS: &[PluginInfo] = &[
     },
 ];
 
-/// The groups the download itself fires (spec §3.7); any other group runs only by hand.
+/// The groups the download itself fires, as in the Python package; any other group runs
+/// only by hand.
+// Spec §3.7.
 pub const PIPELINE_GROUPS: [&str; 7] = [
     "after_init",
     "before_album",

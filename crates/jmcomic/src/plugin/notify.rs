@@ -1,4 +1,6 @@
-//! `send_qq_email`: a plain-text mail over SMTP with TLS (spec §5.3), failures reported.
+//! `send_qq_email`: a plain-text mail over SMTP with TLS, failures reported.
+
+// Spec §5.3.
 
 use std::time::Duration;
 

@@ -510,7 +510,42 @@ impl Stage for EntryStage {
 
 /// The plugins of an option file, loaded and checked: what the download uses (hooks,
 /// stages, settings) and the jobs run on request. Built by
-/// [`DownloaderBuilder::build`](crate::DownloaderBuilder::build).
+/// [`DownloaderBuilder::build`](crate::DownloaderBuilder::build), and available from
+/// [`Downloader::plugins`](crate::Downloader::plugins); [`Plugins::load`] checks an option
+/// file's plugins without building a downloader.
+///
+/// ```
+/// use jmcomic::Options;
+/// use jmcomic::plugin::Plugins;
+///
+/// let mut options = Options::from_yaml_str(
+///     "
+/// plugins:
+///   after_init:
+///     - plugin: find_update
+///       kwargs:
+///         421925: 421926
+///     - plugin: download_progress
+///   after_album:
+///     - plugin: img2pdf
+///       kwargs:
+///         pdf_dir: /comics/pdf
+/// ",
+/// )?;
+/// let plugins = Plugins::load(&mut options)?;
+/// // `find_update` is a job: `Downloader::run_after_init` runs it.
+/// assert!(plugins.has_jobs("after_init"));
+/// // `download_progress` asks for progress bars and a log file.
+/// assert!(plugins.progress().is_some());
+///
+/// // A misspelt key is an error under `valid: raise` (a warning by default).
+/// let mut typo = Options::from_yaml_str(
+///     "plugins:\n  valid: raise\n  after_album:\n    - plugin: img2pfd\n",
+/// )?;
+/// let err = Plugins::load(&mut typo).unwrap_err();
+/// assert!(err.usage && err.plugin == "img2pfd");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Plugins {
     entries: Vec<Arc<Entry>>,

@@ -70,7 +70,8 @@ impl Hooks for AfterChapter {
     }
 }
 
-/// `find_update`: only the chapters after the given one, of the listed albums (spec §5.3).
+/// `find_update`: only the chapters after the given one, of the listed albums.
+// Spec §5.3.
 async fn find_update(kw: &Kwargs, downloader: &Downloader) -> Result<PluginRun, Failure> {
     let pairs = id_pairs(kw, kw.map())?;
     let mut run = PluginRun::default();
@@ -94,10 +95,11 @@ async fn find_update(kw: &Kwargs, downloader: &Downloader) -> Result<PluginRun, 
     Ok(run)
 }
 
-/// `subscribe_album_update` (spec §5.3): for each album, the chapters after the last one
+/// `subscribe_album_update`: for each album, the chapters after the last one
 /// seen; mails about them (`email_notify`), downloads them (`download_if_has_update`), and
 /// writes the newest chapter back into the option file (`auto_update_after_download`), only
 /// once its download is complete, so a failed run is retried next time.
+// Spec §5.3.
 async fn subscribe(
     entry: &Entry,
     kw: &Kwargs,

@@ -1,5 +1,7 @@
-//! `usage_log`: a periodic line with the process's threads, CPU and memory (spec §5.3), on a
-//! thread of its own that ends with the downloader.
+//! `usage_log`: a periodic line with the process's threads, CPU and memory, on a thread of
+//! its own that ends with the downloader.
+
+// Spec §5.3.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;

@@ -7,6 +7,7 @@
 
 mod archive;
 mod dir_rule;
+mod docs;
 mod download_archive;
 mod faults;
 mod features;
