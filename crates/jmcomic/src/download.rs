@@ -55,7 +55,7 @@ const CORRUPT_PAGE_REFETCHES: u32 = 2;
 /// The name under which failures to update the download archive are reported.
 const ARCHIVE_STAGE: &str = "download archive";
 
-/// Builds a [`Downloader`].
+/// Builds a [`Downloader`]. See the [crate documentation](crate#builder) for an example.
 #[must_use]
 pub struct DownloaderBuilder {
     options: Options,
@@ -71,9 +71,9 @@ pub struct DownloaderBuilder {
 }
 
 impl DownloaderBuilder {
-    /// Exports for the downloads of this downloader: the Python package's `extra=`
-    /// (spec §5.1). Each runs after the album for an album download and after the chapter
-    /// for a chapter download; their files are listed in the report.
+    /// Exports for the downloads of this downloader: the Python package's `extra=`. Each
+    /// runs after the album for an album download and after the chapter for a chapter
+    /// download; their files are listed in the report.
     ///
     /// ```
     /// # fn f(options: jmcomic::Options) -> Result<(), jmcomic::Error> {
@@ -83,6 +83,7 @@ impl DownloaderBuilder {
     ///     .build()?;
     /// # Ok(()) }
     /// ```
+    // Spec §5.1.
     pub fn extra(mut self, features: impl Into<Features>) -> Self {
         self.features = self.features.chain(features);
         self
@@ -148,7 +149,8 @@ impl DownloaderBuilder {
 
     /// When true (the Python default), a download with any failed page or chapter returns
     /// [`Error::Partial`] carrying the report; when false it returns the report. Batches
-    /// never fail as a whole (spec §1.1).
+    /// never fail as a whole (as in the Python package).
+    // Spec §1.1.
     pub fn check_exception(mut self, yes: bool) -> Self {
         self.check_exception = yes;
         self
@@ -286,7 +288,8 @@ fn check_writable(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Downloads albums and chapters as the options say. Cheap to clone.
+/// Downloads albums and chapters as the options say. Cheap to clone. See the
+/// [crate documentation](crate#downloader) for an example.
 #[derive(Clone)]
 pub struct Downloader {
     inner: Arc<Inner>,
@@ -518,8 +521,10 @@ impl Downloader {
     }
 
     /// Downloads many targets; duplicates are dropped (first one kept), the order is kept,
-    /// and one target's failure never stops the others (spec §1.3, done better: ordered,
-    /// bounded by `download.threading.album`).
+    /// and one target's failure never stops the others. The Python `download_batch` also
+    /// drops duplicates but loses the order; here at most `download.threading.album`
+    /// targets run at once.
+    // Spec §1.3.
     pub async fn batch(&self, targets: impl IntoIterator<Item = Target>) -> BatchReport {
         let mut seen = std::collections::HashSet::new();
         let unique: Vec<(usize, Target)> = targets
@@ -1051,8 +1056,10 @@ impl Downloader {
         }
     }
 
-    /// The file a page is saved as (spec §3.4): the CDN file stem, made safe, with the
-    /// original suffix, or `download.image.suffix` (GIFs always keep `.gif`).
+    /// The file a page is saved as (named as the Python package names it): the CDN file
+    /// stem, made safe, with the original suffix, or `download.image.suffix` (GIFs always
+    /// keep `.gif`).
+    // Spec §3.4.
     fn page_path(&self, dir: &Path, image: &Image) -> (PathBuf, Option<Format>) {
         let original = image.suffix();
         let target = if image.is_gif() {

@@ -1,8 +1,8 @@
 //! Writing pages to disk so that a final file name only ever holds a complete page.
 //!
 //! A page is written to a temporary name in the same directory and renamed over the final
-//! name once every byte is written (spec W18: the Python package writes in place, so an
-//! interrupted run leaves truncated files that later runs take as done). Temporary names are
+//! name once every byte is written (the Python package writes in place, so an interrupted
+//! run leaves truncated files that later runs take as done). Temporary names are
 //! hidden and end in [`TEMP_SUFFIX`], so nothing that lists pages counts them; each write has
 //! its own (the final name, the process id and a counter), so two writers of the same page
 //! can never mix their bytes, and a crashed run's leftovers are swept when the chapter's
@@ -11,6 +11,8 @@
 //! Not covered: power loss. Files are not `fsync`ed (that would cost milliseconds per page);
 //! after a kernel crash a renamed file may come back empty, which the next run's
 //! completeness check catches and re-downloads.
+
+// Spec W18.
 
 use std::fs;
 use std::io::{self, Write};

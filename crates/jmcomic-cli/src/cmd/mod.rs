@@ -12,7 +12,9 @@ use jmcomic::{Options, Target};
 use crate::UsageError;
 use crate::args::Common;
 
-/// Options from `--option`, else `$JM_OPTION_PATH`, else the defaults (spec §8.5).
+/// Options from `--option`, else `$JM_OPTION_PATH`, else the defaults (as the Python
+/// `jmcomic` command does).
+// Spec §8.5.
 pub fn load_options(common: &Common) -> Result<Options> {
     let path = match &common.option {
         Some(p) => Some(p.clone()),
