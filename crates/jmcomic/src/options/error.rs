@@ -123,7 +123,8 @@ pub enum OptionError {
         problems: Vec<OptionError>,
     },
     /// An error of an option file that a program's flag or environment variable named
-    /// (`--option`, `JM_OPTION_PATH`): the message says which, after the first line.
+    /// (`--option`, `JM_OPTION_PATH`): the first line of the message ends by saying which,
+    /// `(from --option)` (before the colon of a list of mistakes).
     #[error("{}", named(via, error))]
     Named {
         /// What named the file.

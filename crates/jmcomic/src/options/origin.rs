@@ -51,12 +51,14 @@ pub enum Origin {
 }
 
 impl fmt::Display for Origin {
-    /// What `config show` says in its first line, without the file (`built-in defaults (no
-    /// --option, JM_OPTION_PATH unset)`, `--option`).
+    /// Where the options came from, without the file's path (`built-in defaults (no
+    /// --option, JM_OPTION_PATH unset)`, `options from a file (--option)`); `config show`
+    /// puts the path in ([`Options::to_yaml`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::Program => f.write_str("options given by the program, not read from a file"),
-            Origin::File(via) => write!(f, "{via}"),
+            Origin::File(Via::Program) => f.write_str("options from a file"),
+            Origin::File(via) => write!(f, "options from a file ({via})"),
             Origin::Defaults(lookup) => write!(f, "built-in defaults ({})", lookup.why_none()),
         }
     }
