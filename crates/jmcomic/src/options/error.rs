@@ -1,8 +1,10 @@
 //! Errors of loading an option file.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::origin::Via;
 use crate::dir_rule::DirRuleError;
 
 /// Why an option file could not be loaded.
@@ -14,6 +16,19 @@ use crate::dir_rule::DirRuleError;
 /// option.yml:12: download.threading.image: expected a positive integer, got "abc"
 /// option.yml:3: unknown key dir_rule.rulle (did you mean `rule`?)
 /// ```
+///
+/// A file with several mistakes gives one [`OptionError::Many`] listing all of them, one a
+/// line, in line order ([`OptionError::problems`] iterates them):
+///
+/// ```text
+/// option.yml: 2 mistakes:
+///   option.yml:3: unknown key dir_rule.rulle (did you mean `rule`?)
+///   option.yml:12: download.threading.image: expected a positive integer, got "abc"
+/// ```
+///
+/// A file that does not parse gives its one syntax error. When a program's flag or
+/// environment variable named the file ([`super::OptionLookup`]), the error says which:
+/// `... (from --option)` ([`OptionError::Named`]).
 ///
 /// Values under secret-looking keys (cookies, passwords, tokens) are never shown.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +113,25 @@ pub enum OptionError {
         #[source]
         source: Box<DirRuleError>,
     },
+    /// Several mistakes in one file or text, sorted by line (those without a line last).
+    /// Each is one of the single-problem variants above; there are always at least two.
+    #[error("{}", many(file.as_deref(), problems, None))]
+    Many {
+        /// The file, if loaded from one.
+        file: Option<PathBuf>,
+        /// The mistakes, in line order.
+        problems: Vec<OptionError>,
+    },
+    /// An error of an option file that a program's flag or environment variable named
+    /// (`--option`, `JM_OPTION_PATH`): the first line of the message ends by saying which,
+    /// `(from --option)` (before the colon of a list of mistakes).
+    #[error("{}", named(via, error))]
+    Named {
+        /// What named the file.
+        via: Via,
+        /// The error of the file (boxed: the enum would be recursive).
+        error: Box<OptionError>,
+    },
     /// [`super::Options::from_env`] was asked for a variable that is unset or empty.
     #[error(
         "environment variable `{var}` is not set: set it to the path of an option file \
@@ -126,6 +160,29 @@ fn at_col(file: Option<&Path>, line: Option<u32>, column: Option<u32>) -> String
     }
 }
 
+/// `option.yml: 3 mistakes (from --option):` and one problem a line below it.
+fn many(file: Option<&Path>, problems: &[OptionError], via: Option<&Via>) -> String {
+    let mut s = match file {
+        Some(f) => format!("{}: {} mistakes", f.display(), problems.len()),
+        None => format!("{} mistakes", problems.len()),
+    };
+    if let Some(v) = via {
+        let _ = write!(s, " (from {v})");
+    }
+    s.push(':');
+    for p in problems {
+        let _ = write!(s, "\n  {p}");
+    }
+    s
+}
+
+fn named(via: &Via, error: &OptionError) -> String {
+    match error {
+        OptionError::Many { file, problems } => many(file.as_deref(), problems, Some(via)),
+        other => format!("{other} (from {via})"),
+    }
+}
+
 fn unknown_hint(suggestion: Option<&str>, known: &[String]) -> String {
     let mut s = String::new();
     if let Some(sug) = suggestion {
@@ -138,21 +195,80 @@ fn unknown_hint(suggestion: Option<&str>, known: &[String]) -> String {
 
 impl OptionError {
     /// Attaches the file the error is about.
-    pub(crate) fn in_file(mut self, path: &Path) -> Self {
-        match &mut self {
-            OptionError::Syntax { file, .. }
-            | OptionError::UnknownKey { file, .. }
-            | OptionError::Invalid { file, .. }
-            | OptionError::MissingEnv { file, .. }
-            | OptionError::DirRule { file, .. } => *file = Some(path.to_path_buf()),
-            OptionError::Read { .. } | OptionError::PathVarUnset { .. } => {}
+    pub(crate) fn in_file(self, path: &Path) -> Self {
+        match self {
+            OptionError::Many { problems, .. } => OptionError::Many {
+                file: Some(path.to_path_buf()),
+                problems: problems.into_iter().map(|p| p.in_file(path)).collect(),
+            },
+            OptionError::Named { via, error } => OptionError::Named {
+                via,
+                error: Box::new(error.in_file(path)),
+            },
+            mut single => {
+                match &mut single {
+                    OptionError::Syntax { file, .. }
+                    | OptionError::UnknownKey { file, .. }
+                    | OptionError::Invalid { file, .. }
+                    | OptionError::MissingEnv { file, .. }
+                    | OptionError::DirRule { file, .. } => *file = Some(path.to_path_buf()),
+                    _ => {}
+                }
+                single
+            }
         }
-        self
+    }
+
+    /// Says that `via` named the file, unless the program itself did (then there is nothing
+    /// to add).
+    pub(crate) fn named_by(self, via: Via) -> Self {
+        match via {
+            Via::Program => self,
+            via => OptionError::Named {
+                via,
+                error: Box::new(self),
+            },
+        }
+    }
+
+    /// One error for the mistakes found, sorted by line (a stable sort: mistakes on one line
+    /// keep the order they were found in); `None` if there are none.
+    pub(crate) fn from_problems(mut problems: Vec<OptionError>) -> Option<OptionError> {
+        problems.sort_by_key(|p| (p.line().is_none(), p.line()));
+        match problems.len() {
+            0 => None,
+            // One mistake keeps its own message.
+            1 => problems.pop(),
+            _ => Some(OptionError::Many {
+                file: None,
+                problems,
+            }),
+        }
+    }
+
+    /// Every mistake this error reports: the list of [`OptionError::Many`] (also inside
+    /// [`OptionError::Named`]), else the error itself.
+    pub fn problems(&self) -> &[OptionError] {
+        match self {
+            OptionError::Many { problems, .. } => problems,
+            OptionError::Named { error, .. } => error.problems(),
+            other => std::slice::from_ref(other),
+        }
+    }
+
+    /// What named the file (`--option`, `JM_OPTION_PATH`), when a program's lookup did.
+    pub fn via(&self) -> Option<&Via> {
+        match self {
+            OptionError::Named { via, .. } => Some(via),
+            _ => None,
+        }
     }
 
     /// The file the error is about, if any.
     pub fn file(&self) -> Option<&Path> {
         match self {
+            OptionError::Named { error, .. } => error.file(),
+            OptionError::Many { file, .. } => file.as_deref(),
             OptionError::Read { path, .. } => Some(path),
             OptionError::Syntax { file, .. }
             | OptionError::UnknownKey { file, .. }
@@ -163,9 +279,12 @@ impl OptionError {
         }
     }
 
-    /// The 1-based line the error is about, if known.
+    /// The 1-based line the error is about, if known (for several mistakes, the first's).
     pub fn line(&self) -> Option<u32> {
         match self {
+            OptionError::Many { .. } | OptionError::Named { .. } => {
+                self.problems().first().and_then(OptionError::line)
+            }
             OptionError::Syntax { line, .. }
             | OptionError::UnknownKey { line, .. }
             | OptionError::Invalid { line, .. }
@@ -175,14 +294,52 @@ impl OptionError {
         }
     }
 
-    /// The key path the error is about (`download.threading.image`), if any.
+    /// The key path the error is about (`download.threading.image`), if any (for several
+    /// mistakes, the first's).
     pub fn key(&self) -> Option<&str> {
         match self {
+            OptionError::Many { .. } | OptionError::Named { .. } => {
+                self.problems().first().and_then(OptionError::key)
+            }
             OptionError::UnknownKey { key, .. }
             | OptionError::Invalid { key, .. }
             | OptionError::MissingEnv { key, .. }
             | OptionError::DirRule { key, .. } => Some(key),
             _ => None,
+        }
+    }
+}
+
+/// The mistakes found while reading and resolving a file: each check records its mistake
+/// here and goes on with the default, so one load reports every mistake it can find.
+///
+/// Shared by reference between the readers of a load (a `RefCell`, so the closures that read
+/// values can record without threading `&mut` through every helper).
+#[derive(Debug, Default)]
+pub(crate) struct Problems(RefCell<Vec<OptionError>>);
+
+impl Problems {
+    /// Records a mistake.
+    pub fn push(&self, e: OptionError) {
+        self.0.borrow_mut().push(e);
+    }
+
+    /// The value, or `None` after recording the mistake.
+    pub fn ok<T>(&self, r: Result<T, OptionError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.push(e);
+                None
+            }
+        }
+    }
+
+    /// `value` if nothing was recorded, else every mistake in one error.
+    pub fn finish<T>(self, value: T) -> Result<T, OptionError> {
+        match OptionError::from_problems(self.0.into_inner()) {
+            None => Ok(value),
+            Some(e) => Err(e),
         }
     }
 }

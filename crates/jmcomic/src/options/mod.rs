@@ -5,12 +5,17 @@
 //! parsed here and run by [`crate::plugin`].
 //! What differs is stricter and friendlier error handling (W11): an empty file means "all
 //! defaults", `.yaml` and `.json` work, `null` never crashes, and mistakes are reported with
-//! file, line and key, e.g.
+//! file, line and key, all of a file's mistakes at once, e.g.
 //!
 //! ```text
-//! option.yml:12: download.threading.image: expected a positive integer, got "abc"
-//! option.yml:3: unknown key dir_rule.rulle (did you mean `rule`?)
+//! option.yml: 2 mistakes:
+//!   option.yml:3: unknown key dir_rule.rulle (did you mean `rule`?)
+//!   option.yml:12: download.threading.image: expected a positive integer, got "abc"
 //! ```
+//!
+//! [`Options::origin`] says where the options came from (a file and what named it, or the
+//! defaults); [`OptionLookup`] is a program's search for its file (flag, variable,
+//! defaults).
 //!
 //! Loading happens in two stages (house style §15): the file is read into a mirror where
 //! every key is optional (`raw.rs`: key and type checks, with lines), then resolved into
@@ -31,6 +36,7 @@
 
 mod error;
 mod node;
+mod origin;
 mod output;
 mod raw;
 mod resolve;
@@ -46,6 +52,7 @@ use regex::Regex;
 use crate::dir_rule::DirRule;
 
 pub use error::OptionError;
+pub use origin::{OptionLookup, Origin, Via};
 pub(crate) use resolve::absolute;
 pub(crate) use rewrite::set_plugin_dict_value;
 
@@ -90,6 +97,9 @@ pub struct Options {
     pub plugins: PluginOptions,
     /// The file the options were loaded from.
     pub source: Option<PathBuf>,
+    /// Where the options came from: the file [`Self::source`] and what named it, the
+    /// defaults and why, or the program.
+    pub origin: Origin,
 }
 
 /// `download`.
@@ -197,6 +207,28 @@ impl ImageOptions {
             };
         }
         s
+    }
+
+    /// These settings with the encoder preset's values written into every override that is
+    /// not set ([`Self::webp_quality`], [`Self::webp_method`], [`Self::jpeg_quality`],
+    /// [`Self::png_compression`]): what [`Options::to_yaml`] prints. The encoding is the
+    /// same ([`Self::encode_settings`] gives equal settings).
+    #[must_use]
+    pub fn with_preset_values(&self) -> ImageOptions {
+        let s = self.encode_settings();
+        ImageOptions {
+            webp_quality: Some(s.webp.quality),
+            webp_method: Some(s.webp.method),
+            jpeg_quality: Some(s.jpeg_quality),
+            png_compression: self.png_compression.or(match s.png {
+                jmcomic_image::PngCompression::Fast => Some(PngLevel::Fast),
+                jmcomic_image::PngCompression::Balanced => Some(PngLevel::Balanced),
+                jmcomic_image::PngCompression::High => Some(PngLevel::High),
+                // A level this version's option file cannot name: left unset.
+                _ => None,
+            }),
+            ..self.clone()
+        }
     }
 
     /// The page check of [`Self::verify`].
@@ -677,6 +709,7 @@ impl Default for Options {
             client: ClientOptions::default(),
             plugins: PluginOptions::default(),
             source: None,
+            origin: Origin::Program,
         }
     }
 }
@@ -701,7 +734,21 @@ impl Options {
         path: impl AsRef<Path>,
         env: EnvLookup<'_>,
     ) -> Result<Options, OptionError> {
-        let path = path.as_ref();
+        Self::from_file_named(path.as_ref(), Via::Program, env)
+    }
+
+    /// Loads the file `via` named; errors say what named it.
+    fn from_file_named(path: &Path, via: Via, env: EnvLookup<'_>) -> Result<Options, OptionError> {
+        match Self::read_file(path, env) {
+            Ok(options) => Ok(Options {
+                origin: Origin::File(via),
+                ..options
+            }),
+            Err(e) => Err(e.named_by(via)),
+        }
+    }
+
+    fn read_file(path: &Path, env: EnvLookup<'_>) -> Result<Options, OptionError> {
         let bytes = std::fs::read(path).map_err(|source| OptionError::Read {
             path: path.to_path_buf(),
             source,
@@ -728,10 +775,13 @@ impl Options {
 
     /// Loads the file named by environment variable `var` (conventionally
     /// [`OPTION_PATH_ENV`], like the Python package's `create_option_by_env`). An unset or
-    /// empty variable is an error saying to set it.
+    /// empty variable is an error saying to set it. Errors of the file say the variable
+    /// named it (`... (from JM_OPTION_PATH)`).
     pub fn from_env(var: &str) -> Result<Options, OptionError> {
         match std::env::var_os(var) {
-            Some(p) if !p.is_empty() => Self::from_file(PathBuf::from(p)),
+            Some(p) if !p.is_empty() => {
+                Self::from_file_named(Path::new(&p), Via::Env(var.to_owned()), &process_env)
+            }
             _ => Err(OptionError::PathVarUnset {
                 var: var.to_owned(),
             }),
@@ -758,25 +808,42 @@ impl Options {
         Self::load(text, Format::Json, env)
     }
 
+    /// Parses, then reads and resolves, recording every mistake instead of stopping at the
+    /// first (a text that does not parse, or is not a mapping, has only that one).
     fn load(text: &str, format: Format, env: EnvLookup<'_>) -> Result<Options, OptionError> {
         let mut root = match format {
             Format::Yaml => node::parse_yaml(text)?,
             Format::Json => node::parse_json(text)?,
         };
+        let problems = error::Problems::default();
         if let Some(r) = &mut root {
             if r.entries().is_none() {
                 return Err(raw::invalid(r, "(top level)", "a mapping of option keys"));
             }
-            raw::migrate(r)?;
+            raw::migrate(r, &problems);
         }
-        let raw = raw::RawOptions::read(root.as_ref())?;
-        resolve::resolve(raw, env)
+        let raw = raw::RawOptions::read(root.as_ref(), &problems);
+        let options = resolve::resolve(raw, env, &problems);
+        problems.finish(options)
     }
 
-    /// The effective options (defaults filled in) as YAML that loads back into equal
-    /// options, with secrets replaced by `***`: cookie values, `cookie`/`authorization`
-    /// header values, plugin arguments whose name contains password, pass, passwd, token,
-    /// secret, cookie or avs, and the user and password of proxy URLs.
+    /// The options in use as an option file, for `config show`.
+    ///
+    /// * The first line is a comment saying where they came from ([`Self::origin`]):
+    ///   `# options from /home/u/option.yml (--option)`, `# built-in defaults (no
+    ///   --option, JM_OPTION_PATH unset)`.
+    /// * Values are the ones in use, defaults filled in: the encoder preset's WebP quality
+    ///   and method, JPEG quality and PNG compression when the file does not set them
+    ///   (commented `the fast preset's`), thread counts as numbers, `base_dir` absolute.
+    ///   `null` stays where it is the setting itself (no proxy, no timeout of our own: the
+    ///   client's built-in ones, no archive, ...), with a comment saying what it means.
+    /// * Secrets are replaced by `***`: cookie values, `cookie`/`authorization` header
+    ///   values, plugin arguments whose name contains password, pass, passwd, token,
+    ///   secret, cookie or avs, and the user and password of proxy URLs.
+    ///
+    /// The text loads back into options equal to these, except that the preset's values
+    /// are then set explicitly ([`ImageOptions::with_preset_values`]), secrets are `***`,
+    /// and [`Self::source`] and [`Self::origin`] are those of text.
     pub fn to_yaml(&self) -> String {
         output::to_yaml(self)
     }

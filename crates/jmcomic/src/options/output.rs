@@ -1,10 +1,16 @@
 //! [`super::Options::to_yaml`]: the effective options as an option file.
+//!
+//! Values are the ones in use (the encoder preset's qualities, thread counts, the absolute
+//! `base_dir`). Where `null` is itself the setting (no proxy, no archive, the client's
+//! built-in timeouts, ...) it stays `null`, with a comment saying what it means: writing a
+//! value there instead would change what the file says when it is loaded back.
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_saphyr::Commented;
 
 use super::{
-    DomainSetting, EncoderPreset, LogMode, Options, PngLevel, ProxySetting, REDACTED, VerifyLevel,
-    redact_header, redact_kwargs, redact_userinfo,
+    DomainSetting, EncoderPreset, LogMode, Options, Origin, PngLevel, ProxySetting, REDACTED,
+    VerifyLevel, absolute, redact_header, redact_kwargs, redact_userinfo,
 };
 
 /// An ordered YAML tree (keys keep the schema's order).
@@ -17,6 +23,8 @@ enum Out {
     Seq(Vec<Out>),
     Map(Vec<(String, Out)>),
     Json(serde_json::Value),
+    /// A scalar with a comment after it on its line.
+    Commented(Box<Out>, String),
 }
 
 impl Serialize for Out {
@@ -42,6 +50,7 @@ impl Serialize for Out {
                 map.end()
             }
             Out::Json(v) => v.serialize(s),
+            Out::Commented(v, comment) => Commented(v, comment.clone()).serialize(s),
         }
     }
 }
@@ -59,12 +68,50 @@ fn opt_str(v: Option<&str>) -> Out {
     v.map_or(Out::Null, |s| Out::Str(s.to_owned()))
 }
 
+/// `v` with `comment` after it.
+fn note(v: Out, comment: impl Into<String>) -> Out {
+    Out::Commented(Box::new(v), comment.into())
+}
+
+/// `v`, or `null` with a comment saying what `null` means here.
+fn or_null(v: Option<Out>, meaning: &str) -> Out {
+    v.unwrap_or_else(|| note(Out::Null, meaning))
+}
+
+/// The comment line that starts the output: where the options came from. Control
+/// characters of a path are escaped so the comment stays one line.
+fn origin_line(o: &Options) -> String {
+    let text = match (&o.origin, &o.source) {
+        (Origin::File(via), Some(path)) => {
+            let path = absolute(path);
+            match via {
+                super::Via::Program => format!("options from {}", path.display()),
+                via => format!("options from {} ({via})", path.display()),
+            }
+        }
+        (origin, _) => origin.to_string(),
+    };
+    let one_line: String = text
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    format!("# {one_line}\n")
+}
+
 fn strs(v: &[String]) -> Out {
     Out::Seq(v.iter().map(|s| Out::Str(s.clone())).collect())
 }
 
 fn domains(d: &DomainSetting) -> Out {
     match d {
+        // `null` reads as the empty list, and unlike `[]` it can carry a comment.
+        DomainSetting::List(l) if l.is_empty() => note(Out::Null, "the built-in domains"),
         DomainSetting::List(l) => strs(l),
         DomainSetting::PerImpl(m) => {
             Out::Map(m.iter().map(|(k, v)| (k.clone(), strs(v))).collect())
@@ -74,7 +121,7 @@ fn domains(d: &DomainSetting) -> Out {
 
 fn pairs(p: &[(String, String)], redact: impl Fn(&str, &str) -> String) -> Out {
     if p.is_empty() {
-        return Out::Null;
+        return note(Out::Null, "none");
     }
     Out::Map(
         p.iter()
@@ -94,51 +141,79 @@ pub(crate) fn to_yaml(o: &Options) -> String {
         LogMode::Off => Out::Bool(false),
         LogMode::Pretty => Out::Str("pretty".into()),
     };
+    // The preset decides what the file leaves unset: print the value in use and say so.
+    let eff = im.with_preset_values();
+    let preset = match im.encoder {
+        EncoderPreset::Fast => "fast",
+        EncoderPreset::Pillow => "pillow",
+    };
+    let from_preset = |set: bool, v: Out| {
+        if set {
+            v
+        } else {
+            note(v, format!("the {preset} preset's"))
+        }
+    };
     let image = map(vec![
         ("decode", Out::Bool(im.decode)),
-        ("suffix", opt_str(im.suffix.as_deref())),
         (
-            "encoder",
-            Out::Str(
-                match im.encoder {
-                    EncoderPreset::Fast => "fast",
-                    EncoderPreset::Pillow => "pillow",
-                }
-                .into(),
+            "suffix",
+            or_null(
+                im.suffix.as_deref().map(|s| Out::Str(s.to_owned())),
+                "pages keep the format they are served in",
             ),
         ),
+        ("encoder", Out::Str(preset.into())),
         (
             "webp_quality",
-            im.webp_quality
-                .map_or(Out::Null, |q| Out::Float(f64::from(q))),
+            from_preset(
+                im.webp_quality.is_some(),
+                eff.webp_quality
+                    .map_or(Out::Null, |q| Out::Float(f64::from(q))),
+            ),
         ),
         (
             "webp_method",
-            im.webp_method.map_or(Out::Null, |v| Out::Int(u64::from(v))),
+            from_preset(
+                im.webp_method.is_some(),
+                eff.webp_method
+                    .map_or(Out::Null, |v| Out::Int(u64::from(v))),
+            ),
         ),
         (
             "jpeg_quality",
-            im.jpeg_quality
-                .map_or(Out::Null, |v| Out::Int(u64::from(v))),
+            from_preset(
+                im.jpeg_quality.is_some(),
+                eff.jpeg_quality
+                    .map_or(Out::Null, |v| Out::Int(u64::from(v))),
+            ),
         ),
         (
             "png_compression",
-            opt_str(im.png_compression.map(|p| match p {
-                PngLevel::Fast => "fast",
-                PngLevel::Balanced => "balanced",
-                PngLevel::High => "high",
-            })),
+            from_preset(
+                im.png_compression.is_some(),
+                opt_str(eff.png_compression.map(|p| match p {
+                    PngLevel::Fast => "fast",
+                    PngLevel::Balanced => "balanced",
+                    PngLevel::High => "high",
+                })),
+            ),
         ),
         (
             "verify",
-            Out::Str(
-                match im.verify {
-                    VerifyLevel::Auto => "auto",
-                    VerifyLevel::Structure => "structure",
-                    VerifyLevel::Full => "full",
-                }
-                .into(),
-            ),
+            match im.verify {
+                // `auto` follows `decode`: keep the word (it is the setting) and say which
+                // check it means now.
+                VerifyLevel::Auto => note(
+                    Out::Str("auto".into()),
+                    match im.verify_mode() {
+                        jmcomic_image::Verify::Full => "full: download.image.decode is on",
+                        _ => "structure: download.image.decode is off",
+                    },
+                ),
+                VerifyLevel::Structure => Out::Str("structure".into()),
+                VerifyLevel::Full => Out::Str("full".into()),
+            },
         ),
     ]);
     let t = &d.threading;
@@ -150,29 +225,51 @@ pub(crate) fn to_yaml(o: &Options) -> String {
     ]);
     let proxies = match &m.proxies {
         ProxySetting::System => Out::Str("system".into()),
-        ProxySetting::None => Out::Null,
+        ProxySetting::None => note(Out::Null, "no proxy"),
         ProxySetting::Url(u) => Out::Str(redact_userinfo(u)),
     };
+    let seconds = |v: Option<f64>, meaning: &str| or_null(v.map(Out::Float), meaning);
     let meta = map(vec![
-        ("impersonate", opt_str(m.impersonate.as_deref())),
+        (
+            "impersonate",
+            or_null(
+                m.impersonate.as_deref().map(|s| Out::Str(s.to_owned())),
+                "none",
+            ),
+        ),
         (
             "headers",
             pairs(&m.headers, |k, v| redact_header(k, v).to_owned()),
         ),
         ("proxies", proxies),
         ("cookies", pairs(&m.cookies, |_, _| REDACTED.to_owned())),
-        ("timeout", m.timeout.map_or(Out::Null, Out::Float)),
-        ("verify", m.verify.map_or(Out::Null, Out::Bool)),
+        ("timeout", seconds(m.timeout, "client.timeout applies")),
+        (
+            "verify",
+            or_null(m.verify.map(Out::Bool), "client.verify_tls applies"),
+        ),
     ]);
+    // No timeout of the file's own: the client's built-in ones, which are not one number
+    // (API requests and image downloads differ), so `null` is the honest value.
+    let builtin_timeouts = format!(
+        "the client's built-in timeouts ({} s per API request)",
+        jmcomic_client::site::DEFAULT_TIMEOUT.as_secs()
+    );
     let client = map(vec![
         ("impl", Out::Str(c.impl_name.clone())),
         ("async_impl", opt_str(c.async_impl.as_deref())),
         ("retry_times", Out::Int(u64::from(c.retry_times))),
-        ("cache", c.cache.clone().map_or(Out::Null, Out::Json)),
+        ("cache", or_null(c.cache.clone().map(Out::Json), "off")),
         ("domain", domains(&c.domain)),
         ("image_domain", domains(&c.image_domain)),
-        ("app_version", opt_str(c.app_version.as_deref())),
-        ("timeout", c.timeout.map_or(Out::Null, Out::Float)),
+        (
+            "app_version",
+            or_null(
+                c.app_version.as_deref().map(|s| Out::Str(s.to_owned())),
+                &format!("the built-in {}", jmcomic_client::site::APP_VERSION),
+            ),
+        ),
+        ("timeout", seconds(c.timeout, &builtin_timeouts)),
         ("verify_tls", Out::Bool(c.verify_tls)),
         (
             "postman",
@@ -201,7 +298,13 @@ pub(crate) fn to_yaml(o: &Options) -> String {
                     ),
                     ("safe", Out::Bool(e.safe)),
                     ("log", Out::Bool(e.log)),
-                    ("valid", opt_str(e.valid.as_deref())),
+                    (
+                        "valid",
+                        or_null(
+                            e.valid.as_deref().map(|s| Out::Str(s.to_owned())),
+                            "plugins.valid applies",
+                        ),
+                    ),
                 ])
             })
             .collect();
@@ -215,10 +318,11 @@ pub(crate) fn to_yaml(o: &Options) -> String {
         ),
         (
             "normalize_zh",
-            opt_str(
+            or_null(
                 o.dir_rule
                     .normalize_zh()
-                    .map(crate::dir_rule::ZhTarget::as_str),
+                    .map(|z| Out::Str(z.as_str().to_owned())),
+                "names are not converted",
             ),
         ),
     ]);
@@ -233,9 +337,12 @@ pub(crate) fn to_yaml(o: &Options) -> String {
                 ("cache", Out::Bool(d.cache)),
                 (
                     "archive",
-                    d.archive
-                        .as_ref()
-                        .map_or(Out::Null, |p| Out::Str(p.display().to_string())),
+                    or_null(
+                        d.archive
+                            .as_ref()
+                            .map(|p| Out::Str(p.display().to_string())),
+                        "no download archive",
+                    ),
                 ),
                 ("album_json", Out::Bool(d.album_json)),
                 ("image", image),
@@ -245,6 +352,7 @@ pub(crate) fn to_yaml(o: &Options) -> String {
         ("client", client),
         ("plugins", Out::Map(plugins)),
     ]);
-    serde_saphyr::to_string(&doc)
-        .unwrap_or_else(|e| format!("# cannot write the options as YAML: {e}\n"))
+    let body = serde_saphyr::to_string(&doc)
+        .unwrap_or_else(|e| format!("# cannot write the options as YAML: {e}\n"));
+    origin_line(o) + &body
 }

@@ -1,12 +1,14 @@
 //! Stage 1: the option file as written (spec §3.2), every field optional.
 //!
 //! [`RawOptions::read`] checks keys (unknown keys are errors that suggest the nearest known
-//! key, at every level) and value types, and keeps each value's line. It distinguishes an
+//! key, at every level) and value types, and keeps each value's line. A mistake is recorded
+//! in [`Problems`] and the value is read as absent (its default), so reading goes on and one
+//! load reports every mistake of the file. It distinguishes an
 //! absent key from an explicit `null`, because the Python package gives `null` a meaning
 //! for some keys (spec §3.1). Defaults, ranges and `${ENV}` are stage 2 (`resolve.rs`).
 //! Before reading, old files get the compatibility migrations of spec §3.1 (`migrate`).
 
-use super::error::OptionError;
+use super::error::{OptionError, Problems};
 use super::node::{Entry, Node, Value};
 use super::suggest;
 
@@ -50,6 +52,14 @@ impl<T> Field<T> {
 pub(crate) struct Text {
     pub value: String,
     pub line: Option<u32>,
+}
+
+/// A domain with its place in the list as written (`client.domain[2]`): items with mistakes
+/// and blank ones are left out, so the place is not the position in the read list.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Domain {
+    pub index: usize,
+    pub text: Text,
 }
 
 /// `log`: a boolean or `pretty`.
@@ -108,9 +118,9 @@ pub(crate) struct RawThreading {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum RawDomain {
     /// A list, or a multi-line string already split into lines.
-    List(Vec<Text>),
+    List(Vec<Domain>),
     /// `{impl_key: [domains]}`.
-    PerImpl(Vec<(String, Vec<Text>)>),
+    PerImpl(Vec<(String, Vec<Domain>)>),
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -171,6 +181,8 @@ pub(crate) struct RawPluginEntry {
     pub log: Field<bool>,
     pub valid: Field<String>,
     pub line: Option<u32>,
+    /// Position in its group in the file (entries with mistakes are left out of the group).
+    pub index: usize,
 }
 
 // Known keys per level (spec §3.2 plus the keys new in this implementation).
@@ -274,31 +286,42 @@ fn unknown_key(entry: &Entry, path: &str, known: &[&str]) -> OptionError {
 }
 
 /// A mapping section: its entries after checking every key against `known`. `null` is an
-/// empty section (defaults), as is an absent one.
-struct Section<'n> {
+/// empty section (defaults), as is an absent one, and so (after recording the mistake) is a
+/// value that is not a mapping.
+struct Section<'n, 'p> {
     path: String,
     entries: &'n [Entry],
+    problems: &'p Problems,
 }
 
-impl<'n> Section<'n> {
-    fn new(node: Option<&'n Node>, path: &str, known: &[&str]) -> Result<Self, OptionError> {
+impl<'n, 'p> Section<'n, 'p> {
+    fn new(node: Option<&'n Node>, path: &str, known: &[&str], problems: &'p Problems) -> Self {
         let entries: &[Entry] = match node {
             None => &[],
             Some(n) => match &n.value {
                 Value::Null => &[],
                 Value::Map(entries) => entries,
-                _ => return Err(invalid(n, path, "a mapping of keys to values")),
+                _ => {
+                    problems.push(invalid(n, path, "a mapping of keys to values"));
+                    &[]
+                }
             },
         };
         for e in entries {
             if !known.contains(&e.key.as_str()) {
-                return Err(unknown_key(e, path, known));
+                problems.push(unknown_key(e, path, known));
             }
         }
-        Ok(Section {
+        Section {
             path: path.to_owned(),
             entries,
-        })
+            problems,
+        }
+    }
+
+    /// The section under `key`.
+    fn section(&self, key: &str, known: &[&str]) -> Section<'n, 'p> {
+        Section::new(self.node(key), &self.path(key), known, self.problems)
     }
 
     fn node(&self, key: &str) -> Option<&'n Node> {
@@ -313,35 +336,39 @@ impl<'n> Section<'n> {
         join(&self.path, key)
     }
 
-    /// Reads `key` with `read` unless absent or `null`.
+    /// Reads `key` with `read` unless absent or `null`; a value `read` rejects is recorded
+    /// and read as absent.
     fn field<T>(
         &self,
         key: &str,
         read: impl FnOnce(&'n Node, &str) -> Result<T, OptionError>,
-    ) -> Result<Field<T>, OptionError> {
+    ) -> Field<T> {
         match self.node(key) {
-            None => Ok(Field::Absent),
-            Some(n) if n.value == Value::Null => Ok(Field::Null(n.line)),
-            Some(n) => Ok(Field::Set(read(n, &self.path(key))?, n.line)),
+            None => Field::Absent,
+            Some(n) if n.value == Value::Null => Field::Null(n.line),
+            Some(n) => match self.problems.ok(read(n, &self.path(key))) {
+                Some(v) => Field::Set(v, n.line),
+                None => Field::Absent,
+            },
         }
     }
 
-    fn bool(&self, key: &str) -> Result<Field<bool>, OptionError> {
+    fn bool(&self, key: &str) -> Field<bool> {
         self.field(key, read_bool)
     }
 
-    fn string(&self, key: &str) -> Result<Field<String>, OptionError> {
+    fn string(&self, key: &str) -> Field<String> {
         self.field(key, |n, p| read_string(n, p, "a string"))
     }
 
-    fn int(&self, key: &str, expected: &str) -> Result<Field<i128>, OptionError> {
+    fn int(&self, key: &str, expected: &str) -> Field<i128> {
         self.field(key, |n, p| match n.value {
             Value::Int(i) => Ok(i),
             _ => Err(invalid(n, p, expected)),
         })
     }
 
-    fn float(&self, key: &str, expected: &str) -> Result<Field<f64>, OptionError> {
+    fn float(&self, key: &str, expected: &str) -> Field<f64> {
         self.field(key, |n, p| match n.value {
             Value::Int(i) => Ok(i as f64),
             Value::Float(f) if f.is_finite() => Ok(f),
@@ -379,57 +406,73 @@ fn read_scalar_text(n: &Node, path: &str) -> Result<String, OptionError> {
     }
 }
 
-/// `{name: value}` with scalar values (cookies, headers).
-fn read_pairs(n: &Node, path: &str) -> Result<Vec<(String, Text)>, OptionError> {
+/// `{name: value}` with scalar values (cookies, headers); entries with other values are
+/// recorded and left out.
+fn read_pairs(
+    n: &Node,
+    path: &str,
+    problems: &Problems,
+) -> Result<Vec<(String, Text)>, OptionError> {
     let Some(entries) = n.entries() else {
         return Err(invalid(n, path, "a mapping of names to values"));
     };
-    entries
+    Ok(entries
         .iter()
         .filter(|e| e.value.value != Value::Null)
-        .map(|e| {
-            let p = join(path, &e.key);
-            Ok((
+        .filter_map(|e| {
+            let value = problems.ok(read_scalar_text(&e.value, &join(path, &e.key)))?;
+            Some((
                 e.key.clone(),
                 Text {
-                    value: read_scalar_text(&e.value, &p)?,
+                    value,
                     line: e.value.line.or(e.line),
                 },
             ))
         })
-        .collect()
+        .collect())
 }
 
 /// A domain list: a list of strings, or one string with one domain per line (blank lines
-/// dropped, spec §3.6 step 3).
-fn read_domain_list(n: &Node, path: &str) -> Result<Vec<Text>, OptionError> {
+/// dropped, spec §3.6 step 3). Items that are not text are recorded and left out.
+fn read_domain_list(n: &Node, path: &str, problems: &Problems) -> Result<Vec<Domain>, OptionError> {
     match &n.value {
         Value::Null => Ok(Vec::new()),
         Value::Str(s) => Ok(s
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-            .map(|l| Text {
-                value: l.to_owned(),
-                line: n.line,
+            .enumerate()
+            .map(|(index, l)| Domain {
+                index,
+                text: Text {
+                    value: l.to_owned(),
+                    line: n.line,
+                },
             })
             .collect()),
-        Value::Seq(items) => items
+        Value::Seq(items) => Ok(items
             .iter()
             .enumerate()
-            .map(|(i, item)| match &item.value {
-                Value::Str(s) => Ok(Text {
-                    value: s.trim().to_owned(),
-                    line: item.line,
-                }),
-                _ => Err(invalid(
-                    item,
-                    &format!("{path}[{i}]"),
-                    "a domain name (text)",
-                )),
+            .filter_map(|(i, item)| {
+                if let Value::Str(s) = &item.value {
+                    Some(Domain {
+                        index: i,
+                        text: Text {
+                            value: s.trim().to_owned(),
+                            line: item.line,
+                        },
+                    })
+                } else {
+                    problems.push(invalid(
+                        item,
+                        &format!("{path}[{i}]"),
+                        "a domain name (text)",
+                    ));
+                    None
+                }
             })
-            .filter(|r| r.as_ref().map_or(true, |t| !t.value.is_empty()))
-            .collect(),
+            .filter(|d| !d.text.value.is_empty())
+            .collect()),
         _ => Err(invalid(
             n,
             path,
@@ -438,44 +481,47 @@ fn read_domain_list(n: &Node, path: &str) -> Result<Vec<Text>, OptionError> {
     }
 }
 
-fn read_domain(n: &Node, path: &str) -> Result<RawDomain, OptionError> {
+fn read_domain(n: &Node, path: &str, problems: &Problems) -> Result<RawDomain, OptionError> {
     match &n.value {
-        Value::Map(entries) => entries
-            .iter()
-            .map(|e| {
-                Ok((
-                    e.key.clone(),
-                    read_domain_list(&e.value, &join(path, &e.key))?,
-                ))
-            })
-            .collect::<Result<_, _>>()
-            .map(RawDomain::PerImpl),
-        _ => read_domain_list(n, path).map(RawDomain::List),
+        Value::Map(entries) => Ok(RawDomain::PerImpl(
+            entries
+                .iter()
+                .filter_map(|e| {
+                    let list =
+                        problems.ok(read_domain_list(&e.value, &join(path, &e.key), problems))?;
+                    Some((e.key.clone(), list))
+                })
+                .collect(),
+        )),
+        _ => read_domain_list(n, path, problems).map(RawDomain::List),
     }
 }
 
-fn read_proxy(n: &Node, path: &str) -> Result<RawProxy, OptionError> {
+/// A proxy: text, or `{scheme: address}` (entries that are not text are recorded and left
+/// out).
+fn read_proxy(n: &Node, path: &str, problems: &Problems) -> Result<RawProxy, OptionError> {
     match &n.value {
         Value::Str(s) => Ok(RawProxy::Text(s.clone())),
-        Value::Map(entries) => entries
-            .iter()
-            .map(|e| {
-                let p = join(path, &e.key);
-                let v = match &e.value.value {
-                    Value::Null => None,
-                    Value::Str(s) => Some(s.clone()),
-                    _ => {
-                        return Err(invalid(
-                            &e.value,
-                            &p,
-                            "a proxy address such as 127.0.0.1:7890",
-                        ));
-                    }
-                };
-                Ok((e.key.clone(), v))
-            })
-            .collect::<Result<_, _>>()
-            .map(RawProxy::Map),
+        Value::Map(entries) => Ok(RawProxy::Map(
+            entries
+                .iter()
+                .filter_map(|e| {
+                    let v = match &e.value.value {
+                        Value::Null => None,
+                        Value::Str(s) => Some(s.clone()),
+                        _ => {
+                            problems.push(invalid(
+                                &e.value,
+                                &join(path, &e.key),
+                                "a proxy address such as 127.0.0.1:7890",
+                            ));
+                            return None;
+                        }
+                    };
+                    Some((e.key.clone(), v))
+                })
+                .collect(),
+        )),
         _ => Err(invalid(
             n,
             path,
@@ -496,37 +542,37 @@ fn read_json_scalar(n: &Node, path: &str) -> Result<serde_json::Value, OptionErr
 }
 
 impl RawOptions {
-    /// Reads a (migrated) document. `None` is an empty file.
-    pub fn read(root: Option<&Node>) -> Result<RawOptions, OptionError> {
-        let top = Section::new(root, "", TOP_KEYS)?;
+    /// Reads a (migrated) document. `None` is an empty file. Mistakes go to `problems`.
+    pub fn read(root: Option<&Node>, problems: &Problems) -> RawOptions {
+        let top = Section::new(root, "", TOP_KEYS, problems);
         let log = top.field("log", |n, p| match &n.value {
             Value::Bool(b) => Ok(RawLog::Bool(*b)),
             Value::Int(0) => Ok(RawLog::Bool(false)),
             Value::Int(1) => Ok(RawLog::Bool(true)),
             Value::Str(s) if s.eq_ignore_ascii_case("pretty") => Ok(RawLog::Pretty),
             _ => Err(invalid(n, p, "true, false or 'pretty'")),
-        })?;
+        });
 
-        let d = Section::new(top.node("dir_rule"), "dir_rule", DIR_RULE_KEYS)?;
+        let d = top.section("dir_rule", DIR_RULE_KEYS);
         let dir_rule = RawDirRule {
-            rule: d.string("rule")?,
-            base_dir: d.string("base_dir")?,
-            normalize_zh: d.string("normalize_zh")?,
+            rule: d.string("rule"),
+            base_dir: d.string("base_dir"),
+            normalize_zh: d.string("normalize_zh"),
         };
 
-        let dl = Section::new(top.node("download"), "download", DOWNLOAD_KEYS)?;
-        let im = Section::new(dl.node("image"), "download.image", IMAGE_KEYS)?;
+        let dl = top.section("download", DOWNLOAD_KEYS);
+        let im = dl.section("image", IMAGE_KEYS);
         let image = RawImage {
-            decode: im.bool("decode")?,
-            suffix: im.string("suffix")?,
-            encoder: im.string("encoder")?,
-            webp_quality: im.float("webp_quality", "a number from 0 to 100")?,
-            webp_method: im.int("webp_method", "an integer from 0 to 6")?,
-            jpeg_quality: im.int("jpeg_quality", "an integer from 1 to 100")?,
-            png_compression: im.string("png_compression")?,
-            verify: im.string("verify")?,
+            decode: im.bool("decode"),
+            suffix: im.string("suffix"),
+            encoder: im.string("encoder"),
+            webp_quality: im.float("webp_quality", "a number from 0 to 100"),
+            webp_method: im.int("webp_method", "an integer from 0 to 6"),
+            jpeg_quality: im.int("jpeg_quality", "an integer from 1 to 100"),
+            png_compression: im.string("png_compression"),
+            verify: im.string("verify"),
         };
-        let th = Section::new(dl.node("threading"), "download.threading", THREADING_KEYS)?;
+        let th = dl.section("threading", THREADING_KEYS);
         let positive = "a positive integer";
         if let Some(n) = th.node("batch_count") {
             // Migrated away for old files (`migrate`); a file marked version >= 2.1 that still
@@ -538,104 +584,109 @@ impl RawOptions {
             );
         }
         let threading = RawThreading {
-            image: th.int("image", positive)?,
-            photo: th.int("photo", positive)?,
-            album: th.int("album", positive)?,
-            cpu: th.int("cpu", positive)?,
+            image: th.int("image", positive),
+            photo: th.int("photo", positive),
+            album: th.int("album", positive),
+            cpu: th.int("cpu", positive),
         };
         let download = RawDownload {
-            cache: dl.bool("cache")?,
-            archive: dl.string("archive")?,
-            album_json: dl.bool("album_json")?,
+            cache: dl.bool("cache"),
+            archive: dl.string("archive"),
+            album_json: dl.bool("album_json"),
             image,
             threading,
         };
 
-        let c = Section::new(top.node("client"), "client", CLIENT_KEYS)?;
-        let pm = Section::new(c.node("postman"), "client.postman", POSTMAN_KEYS)?;
-        let meta_data = read_meta_data(&pm)?;
+        let c = top.section("client", CLIENT_KEYS);
+        let pm = c.section("postman", POSTMAN_KEYS);
+        let meta_data = read_meta_data(&pm);
         let client = RawClient {
-            impl_name: c.string("impl")?,
-            async_impl: c.string("async_impl")?,
-            retry_times: c.int("retry_times", "a non-negative integer")?,
-            cache: c.field("cache", read_json_scalar)?,
-            domain: c.field("domain", read_domain)?,
-            image_domain: c.field("image_domain", read_domain)?,
-            app_version: c.field("app_version", read_scalar_text)?,
-            timeout: c.float("timeout", "a positive number of seconds")?,
-            verify_tls: c.bool("verify_tls")?,
+            impl_name: c.string("impl"),
+            async_impl: c.string("async_impl"),
+            retry_times: c.int("retry_times", "a non-negative integer"),
+            cache: c.field("cache", read_json_scalar),
+            domain: c.field("domain", |n, p| read_domain(n, p, problems)),
+            image_domain: c.field("image_domain", |n, p| read_domain(n, p, problems)),
+            app_version: c.field("app_version", read_scalar_text),
+            timeout: c.float("timeout", "a positive number of seconds"),
+            verify_tls: c.bool("verify_tls"),
             postman: RawPostman {
-                kind: pm.string("type")?,
+                kind: pm.string("type"),
                 meta_data,
             },
         };
 
-        let plugins = read_plugins(top.node("plugins"))?;
-        Ok(RawOptions {
+        let plugins = read_plugins(top.node("plugins"), problems);
+        RawOptions {
             log,
             dir_rule,
             download,
             client,
             plugins,
-        })
+        }
     }
 }
 
 /// `meta_data`, with `metadata` accepted as an alias (spec §3.2). When a file has both,
 /// their keys are combined and `meta_data` wins where both set one.
-fn read_meta_data(pm: &Section<'_>) -> Result<RawMetaData, OptionError> {
+fn read_meta_data(pm: &Section<'_, '_>) -> RawMetaData {
     fn pick<T>(a: Field<T>, b: Field<T>) -> Field<T> {
         if matches!(a, Field::Absent) { b } else { a }
     }
-    let read = |key: &str| -> Result<RawMetaData, OptionError> {
-        let m = Section::new(pm.node(key), &pm.path(key), META_KEYS)?;
-        Ok(RawMetaData {
-            impersonate: m.string("impersonate")?,
-            headers: m.field("headers", read_pairs)?,
-            proxies: m.field("proxies", read_proxy)?,
-            cookies: m.field("cookies", read_pairs)?,
-            timeout: m.float("timeout", "a positive number of seconds")?,
-            verify: m.bool("verify")?,
-        })
+    let problems = pm.problems;
+    let read = |key: &str| -> RawMetaData {
+        let m = pm.section(key, META_KEYS);
+        RawMetaData {
+            impersonate: m.string("impersonate"),
+            headers: m.field("headers", |n, p| read_pairs(n, p, problems)),
+            proxies: m.field("proxies", |n, p| read_proxy(n, p, problems)),
+            cookies: m.field("cookies", |n, p| read_pairs(n, p, problems)),
+            timeout: m.float("timeout", "a positive number of seconds"),
+            verify: m.bool("verify"),
+        }
     };
-    let main = read("meta_data")?;
+    let main = read("meta_data");
     if pm.node("metadata").is_none() {
-        return Ok(main);
+        return main;
     }
-    let alias = read("metadata")?;
-    Ok(RawMetaData {
+    let alias = read("metadata");
+    RawMetaData {
         impersonate: pick(main.impersonate, alias.impersonate),
         headers: pick(main.headers, alias.headers),
         proxies: pick(main.proxies, alias.proxies),
         cookies: pick(main.cookies, alias.cookies),
         timeout: pick(main.timeout, alias.timeout),
         verify: pick(main.verify, alias.verify),
-    })
+    }
 }
 
-fn read_plugins(node: Option<&Node>) -> Result<RawPlugins, OptionError> {
+fn read_plugins(node: Option<&Node>, problems: &Problems) -> RawPlugins {
     let mut out = RawPlugins::default();
     let entries: &[Entry] = match node {
         None => &[],
         Some(n) => match &n.value {
             Value::Null => &[],
             Value::Map(e) => e,
-            _ => return Err(invalid(n, "plugins", "a mapping of plugin groups")),
+            _ => {
+                problems.push(invalid(n, "plugins", "a mapping of plugin groups"));
+                &[]
+            }
         },
     };
-    let settings = |key: &str| -> Option<&Entry> { entries.iter().rev().find(|e| e.key == key) };
-    let setting = |key: &str| -> Result<Field<String>, OptionError> {
-        match settings(key) {
-            None => Ok(Field::Absent),
-            Some(e) if e.value.value == Value::Null => Ok(Field::Null(e.value.line)),
-            Some(e) => Ok(Field::Set(
-                read_string(&e.value, &join("plugins", key), "a string")?,
-                e.value.line,
-            )),
+    let setting = |key: &str| -> Field<String> {
+        match entries.iter().rev().find(|e| e.key == key) {
+            None => Field::Absent,
+            Some(e) if e.value.value == Value::Null => Field::Null(e.value.line),
+            Some(e) => {
+                match problems.ok(read_string(&e.value, &join("plugins", key), "a string")) {
+                    Some(v) => Field::Set(v, e.value.line),
+                    None => Field::Absent,
+                }
+            }
         }
     };
-    out.valid = setting("valid")?;
-    out.dependencies_strategy = setting("dependencies_strategy")?;
+    out.valid = setting("valid");
+    out.dependencies_strategy = setting("dependencies_strategy");
     for e in entries {
         if PLUGIN_SETTING_KEYS.contains(&e.key.as_str()) {
             continue;
@@ -647,16 +698,17 @@ fn read_plugins(node: Option<&Node>) -> Result<RawPlugins, OptionError> {
             // A scalar under a misspelt setting (`vaild: raise`) is more likely a typo than a
             // plugin group.
             _ => {
-                if let Some(s) = suggest(&e.key, PLUGIN_SETTING_KEYS.iter().copied()) {
-                    return Err(OptionError::UnknownKey {
+                problems.push(match suggest(&e.key, PLUGIN_SETTING_KEYS.iter().copied()) {
+                    Some(s) => OptionError::UnknownKey {
                         file: None,
                         line: e.line,
                         key: path,
                         suggestion: Some(s),
                         known: Vec::new(),
-                    });
-                }
-                return Err(invalid(&e.value, &path, "a list of plugin entries"));
+                    },
+                    None => invalid(&e.value, &path, "a list of plugin entries"),
+                });
+                continue;
             }
         };
         let mut group = RawGroup {
@@ -664,57 +716,76 @@ fn read_plugins(node: Option<&Node>) -> Result<RawPlugins, OptionError> {
             entries: Vec::with_capacity(items.len()),
         };
         for (i, item) in items.iter().enumerate() {
-            group
-                .entries
-                .push(read_entry(item, &format!("{path}[{i}]"))?);
+            if let Some(entry) = read_entry(item, (&path, i), problems) {
+                group.entries.push(entry);
+            }
         }
         out.groups.push(group);
     }
-    Ok(out)
+    out
 }
 
-fn read_entry(node: &Node, path: &str) -> Result<RawPluginEntry, OptionError> {
-    let s = Section::new(Some(node), path, ENTRY_KEYS)?;
-    if node.value == Value::Null {
-        return Err(invalid(
-            node,
-            path,
-            "a plugin entry {plugin: name, kwargs: {...}}",
-        ));
-    }
-    let plugin = match s.node("plugin") {
-        Some(n) => read_string(n, &s.path("plugin"), "a plugin name")?,
-        None => {
-            return Err(OptionError::Invalid {
-                file: None,
-                line: node.line,
-                key: s.path("plugin"),
-                expected: "a plugin name (every entry needs `plugin:`)".into(),
-                got: "nothing".into(),
-            });
+/// One plugin entry; `None` (after recording why) when it cannot be one.
+fn read_entry(
+    node: &Node,
+    (group, index): (&str, usize),
+    problems: &Problems,
+) -> Option<RawPluginEntry> {
+    let path = &format!("{group}[{index}]");
+    match node.value {
+        Value::Map(_) => {}
+        Value::Null => {
+            problems.push(invalid(
+                node,
+                path,
+                "a plugin entry {plugin: name, kwargs: {...}}",
+            ));
+            return None;
         }
+        _ => {
+            problems.push(invalid(node, path, "a mapping of keys to values"));
+            return None;
+        }
+    }
+    let s = Section::new(Some(node), path, ENTRY_KEYS, problems);
+    let plugin = if let Some(n) = s.node("plugin") {
+        problems.ok(read_string(n, &s.path("plugin"), "a plugin name"))
+    } else {
+        problems.push(OptionError::Invalid {
+            file: None,
+            line: node.line,
+            key: s.path("plugin"),
+            expected: "a plugin name (every entry needs `plugin:`)".into(),
+            got: "nothing".into(),
+        });
+        None
     };
     let kwargs = match s.node("kwargs") {
-        None => serde_json::Map::new(),
+        None => Some(serde_json::Map::new()),
         Some(n) => match n.to_json() {
-            serde_json::Value::Null => serde_json::Map::new(),
-            serde_json::Value::Object(m) => m,
+            serde_json::Value::Null => Some(serde_json::Map::new()),
+            serde_json::Value::Object(m) => Some(m),
             _ => {
-                return Err(invalid(
+                problems.push(invalid(
                     n,
                     &s.path("kwargs"),
                     "a mapping of plugin arguments",
                 ));
+                None
             }
         },
     };
-    Ok(RawPluginEntry {
-        plugin,
-        kwargs,
-        safe: s.bool("safe")?,
-        log: s.bool("log")?,
-        valid: s.string("valid")?,
+    // Read the other keys even when the entry is already wrong, so their mistakes are
+    // reported too.
+    let (safe, log, valid) = (s.bool("safe"), s.bool("log"), s.string("valid"));
+    Some(RawPluginEntry {
+        plugin: plugin?,
+        kwargs: kwargs?,
+        safe,
+        log,
+        valid,
         line: node.line,
+        index,
     })
 }
 
@@ -722,29 +793,33 @@ fn read_entry(node: &Node, path: &str) -> Result<RawPluginEntry, OptionError> {
 const CURRENT_VERSION: f64 = 2.1;
 
 /// Reads `version` (a number or text such as `'2.1'`) and, when it is absent or below 2.1,
-/// applies the compatibility migrations of spec §3.1 to the tree.
-pub(crate) fn migrate(root: &mut Node) -> Result<(), OptionError> {
+/// applies the compatibility migrations of spec §3.1 to the tree. A version that is not a
+/// number is recorded and read as absent (so the rest of an old file reads without
+/// mistakes that the migrations would have fixed).
+pub(crate) fn migrate(root: &mut Node, problems: &Problems) {
+    let expected = "a version number such as '2.1'";
     let version = match root.get("version") {
         None => None,
         Some(n) => match &n.value {
             Value::Null => None,
             Value::Int(i) => Some(*i as f64),
             Value::Float(f) => Some(*f),
-            Value::Str(s) => Some(
-                s.trim()
-                    .parse::<f64>()
-                    .map_err(|_| invalid(n, "version", "a version number such as '2.1'"))?,
-            ),
-            _ => return Err(invalid(n, "version", "a version number such as '2.1'")),
+            Value::Str(s) => problems.ok(s
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| invalid(n, "version", expected))),
+            _ => {
+                problems.push(invalid(n, "version", expected));
+                None
+            }
         },
     };
     if version.is_some_and(|v| v >= CURRENT_VERSION - 1e-9) {
-        return Ok(());
+        return;
     }
     migrate_batch_count(root);
     migrate_plugin_key(root);
     migrate_zip_level(root);
-    Ok(())
 }
 
 /// `download.threading.batch_count` → `download.threading.image` (it replaces `image`).

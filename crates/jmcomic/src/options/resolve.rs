@@ -15,14 +15,20 @@
 //! `dir_rule.base_dir`, domain entries and `meta_data` cookie, header and proxy values; a
 //! missing variable is an error naming it and the key. Plugin arguments are expanded later,
 //! by [`super::PluginEntry::expanded_kwargs`].
+//!
+//! Every check records its mistake in [`Problems`] and goes on with the default (or leaves
+//! the list item out), so one load reports every mistake; the options built alongside are
+//! then thrown away.
 
 use std::path::{Component, Path, PathBuf};
 
-use super::raw::{Field, RawDomain, RawLog, RawOptions, RawProxy, Text, join};
+use super::error::Problems;
+use super::raw::{Domain, Field, RawDomain, RawLog, RawOptions, RawProxy, Text, join};
 use super::{
     ClientOptions, DomainSetting, DownloadOptions, EncoderPreset, EnvLookup, IMAGE_SUFFIXES,
-    ImageOptions, LogMode, MetaData, OptionError, Options, PluginEntry, PluginOptions, PngLevel,
-    Postman, ProxySetting, Threading, VerifyLevel, cpu_count, expand_env, suggest,
+    ImageOptions, LogMode, MetaData, OptionError, Options, Origin, PluginEntry, PluginOptions,
+    PngLevel, Postman, ProxySetting, Threading, VerifyLevel, cpu_count, env_names, expand_env,
+    suggest,
 };
 use crate::dir_rule::{DEFAULT_RULE, DirRule, ZhTarget};
 
@@ -75,126 +81,157 @@ fn bad(key: &str, line: Option<u32>, expected: &str, got: impl std::fmt::Display
     }
 }
 
-/// Expands `${NAME}` in the value of `key`.
+/// Expands `${NAME}` in the value of `key`; `None` after recording every variable that is
+/// not set (each is a mistake of its own, so the user sets them all in one go).
 fn expand(
     text: &str,
     key: &str,
     line: Option<u32>,
     env: EnvLookup<'_>,
-) -> Result<String, OptionError> {
-    expand_env(text, env).map_err(|var| OptionError::MissingEnv {
-        file: None,
-        line,
-        key: key.to_owned(),
-        var,
-    })
+    problems: &Problems,
+) -> Option<String> {
+    if let Ok(s) = expand_env(text, env) {
+        return Some(s);
+    }
+    let mut missing: Vec<String> = Vec::new();
+    for var in env_names(text) {
+        if env(&var).is_none() && !missing.contains(&var) {
+            problems.push(OptionError::MissingEnv {
+                file: None,
+                line,
+                key: key.to_owned(),
+                var: var.clone(),
+            });
+            missing.push(var);
+        }
+    }
+    None
 }
 
-/// One of a fixed set of words, with a suggestion when the value is close to one.
+/// One of a fixed set of words, with a suggestion when the value is close to one. Anything
+/// else is recorded and read as absent.
 fn choice<T: Copy>(
     field: Field<String>,
     key: &str,
     table: &[(&str, T)],
-) -> Result<Field<T>, OptionError> {
-    let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
-    let expected = format!("one of {}", names.join(", "));
+    problems: &Problems,
+) -> Field<T> {
     match field {
         Field::Set(s, line) => {
             if let Some((_, v)) = table.iter().find(|(n, _)| n.eq_ignore_ascii_case(s.trim())) {
-                return Ok(Field::Set(*v, line));
+                return Field::Set(*v, line);
             }
+            let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
             let hint = suggest(&s, names.iter().copied())
                 .map(|h| format!(" (did you mean `{h}`?)"))
                 .unwrap_or_default();
-            Err(bad(key, line, &expected, format!("{s:?}{hint}")))
+            let expected = format!("one of {}", names.join(", "));
+            problems.push(bad(key, line, &expected, format!("{s:?}{hint}")));
+            Field::Absent
         }
-        Field::Null(l) => Ok(Field::Null(l)),
-        Field::Absent => Ok(Field::Absent),
+        Field::Null(l) => Field::Null(l),
+        Field::Absent => Field::Absent,
     }
 }
 
+/// An integer in `min..=max`; out of range is recorded and read as absent.
 fn int_in(
     field: Field<i128>,
     key: &str,
-    min: i128,
-    max: i128,
+    (min, max): (i128, i128),
     expected: &str,
-) -> Result<Option<i128>, OptionError> {
+    problems: &Problems,
+) -> Option<i128> {
     match field {
-        Field::Set(v, line) if v < min || v > max => Err(bad(key, line, expected, v)),
-        f => Ok(f.set()),
+        Field::Set(v, line) if v < min || v > max => {
+            problems.push(bad(key, line, expected, v));
+            None
+        }
+        f => f.set(),
     }
 }
 
-fn seconds(field: Field<f64>, key: &str) -> Result<Option<f64>, OptionError> {
+fn seconds(field: Field<f64>, key: &str, problems: &Problems) -> Option<f64> {
     match field {
-        Field::Set(v, line) if !(v > 0.0 && v <= MAX_TIMEOUT_SECS) => Err(bad(
-            key,
-            line,
-            "a positive number of seconds (at most 86400)",
-            v,
-        )),
-        f => Ok(f.set()),
+        Field::Set(v, line) if !(v > 0.0 && v <= MAX_TIMEOUT_SECS) => {
+            problems.push(bad(
+                key,
+                line,
+                "a positive number of seconds (at most 86400)",
+                v,
+            ));
+            None
+        }
+        f => f.set(),
     }
 }
 
-pub(crate) fn resolve(raw: RawOptions, env: EnvLookup<'_>) -> Result<Options, OptionError> {
+/// The options of `raw` over the defaults; mistakes go to `problems`.
+pub(crate) fn resolve(raw: RawOptions, env: EnvLookup<'_>, problems: &Problems) -> Options {
     let log = match raw.log.or(RawLog::Bool(true)) {
         RawLog::Bool(true) => LogMode::On,
         RawLog::Bool(false) => LogMode::Off,
         RawLog::Pretty => LogMode::Pretty,
     };
-    Ok(Options {
+    Options {
         log,
-        dir_rule: resolve_dir_rule(raw.dir_rule, env)?,
-        download: resolve_download(raw.download, env)?,
-        client: resolve_client(raw.client, env)?,
-        plugins: resolve_plugins(raw.plugins)?,
+        dir_rule: resolve_dir_rule(raw.dir_rule, env, problems),
+        download: resolve_download(raw.download, env, problems),
+        client: resolve_client(raw.client, env, problems),
+        plugins: resolve_plugins(raw.plugins, problems),
         source: None,
-    })
+        origin: Origin::Program,
+    }
 }
 
 fn resolve_dir_rule(
     raw: super::raw::RawDirRule,
     env: EnvLookup<'_>,
-) -> Result<DirRule, OptionError> {
+    problems: &Problems,
+) -> DirRule {
     let base_dir = match raw.base_dir {
-        Field::Set(s, line) => absolute(Path::new(&expand(&s, "dir_rule.base_dir", line, env)?)),
+        Field::Set(s, line) => expand(&s, "dir_rule.base_dir", line, env, problems)
+            .map_or_else(current_dir, |s| absolute(Path::new(&s))),
         _ => current_dir(),
     };
     let normalize_zh = match raw.normalize_zh {
         // `''` is falsy in Python: no conversion.
         Field::Set(s, _) if s.trim().is_empty() => None,
-        Field::Set(s, line) => Some(ZhTarget::parse(&s).ok_or_else(|| {
-            bad(
-                "dir_rule.normalize_zh",
-                line,
-                "null, zh-cn or zh-tw",
-                format!("{s:?}"),
-            )
-        })?),
+        Field::Set(s, line) => {
+            let zh = ZhTarget::parse(&s);
+            if zh.is_none() {
+                problems.push(bad(
+                    "dir_rule.normalize_zh",
+                    line,
+                    "null, zh-cn or zh-tw",
+                    format!("{s:?}"),
+                ));
+            }
+            zh
+        }
         _ => None,
     };
     let rule_line = raw.rule.line();
-    match raw.rule {
-        Field::Set(rule, _) => {
-            DirRule::parse(&rule, base_dir, normalize_zh).map_err(|source| OptionError::DirRule {
+    if let Field::Set(rule, _) = raw.rule {
+        match DirRule::parse(&rule, base_dir.clone(), normalize_zh) {
+            Ok(r) => return r,
+            Err(source) => problems.push(OptionError::DirRule {
                 file: None,
                 line: rule_line,
                 key: "dir_rule.rule".into(),
                 source: Box::new(source),
-            })
+            }),
         }
-        _ => DirRule::parse(DEFAULT_RULE, base_dir.clone(), normalize_zh)
-            .or_else(|_| Ok(DirRule::default_in(base_dir))),
     }
+    DirRule::parse(DEFAULT_RULE, base_dir.clone(), normalize_zh)
+        .unwrap_or_else(|_| DirRule::default_in(base_dir))
 }
 
 /// `download.image.suffix`: with a leading dot, lower case; `jpeg` stays `.jpeg`. The
 /// Python package writes `00001jpg` for `suffix: jpg` (W11); here the dot is added.
-fn normalize_suffix(field: Field<String>) -> Result<Option<String>, OptionError> {
+fn normalize_suffix(field: Field<String>, problems: &Problems) -> Option<String> {
     match field {
-        Field::Set(s, _) if s.trim().is_empty() => Ok(None),
+        Field::Set(s, _) if s.trim().is_empty() => None,
         Field::Set(s, line) => {
             let t = s.trim().to_ascii_lowercase();
             let with_dot = if t.starts_with('.') {
@@ -203,37 +240,36 @@ fn normalize_suffix(field: Field<String>) -> Result<Option<String>, OptionError>
                 format!(".{t}")
             };
             if IMAGE_SUFFIXES.contains(&with_dot.as_str()) {
-                Ok(Some(with_dot))
+                Some(with_dot)
             } else {
-                Err(bad(
+                problems.push(bad(
                     "download.image.suffix",
                     line,
                     &format!("null or one of {}", IMAGE_SUFFIXES.join(", ")),
                     format!("{s:?}"),
-                ))
+                ));
+                None
             }
         }
-        _ => Ok(None),
+        _ => None,
     }
 }
 
 fn resolve_download(
     raw: super::raw::RawDownload,
     env: EnvLookup<'_>,
-) -> Result<DownloadOptions, OptionError> {
+    problems: &Problems,
+) -> DownloadOptions {
     let archive = match raw.archive {
-        Field::Set(s, line) if !s.trim().is_empty() => Some(absolute(Path::new(&expand(
-            &s,
-            "download.archive",
-            line,
-            env,
-        )?))),
+        Field::Set(s, line) if !s.trim().is_empty() => {
+            expand(&s, "download.archive", line, env, problems).map(|s| absolute(Path::new(&s)))
+        }
         _ => None,
     };
     let im = raw.image;
     let image = ImageOptions {
         decode: im.decode.or(true),
-        suffix: normalize_suffix(im.suffix)?,
+        suffix: normalize_suffix(im.suffix, problems),
         encoder: choice(
             im.encoder,
             "download.image.encoder",
@@ -241,34 +277,36 @@ fn resolve_download(
                 ("fast", EncoderPreset::Fast),
                 ("pillow", EncoderPreset::Pillow),
             ],
-        )?
+            problems,
+        )
         .or(EncoderPreset::Fast),
         webp_quality: match im.webp_quality {
             Field::Set(q, line) if !(0.0..=100.0).contains(&q) => {
-                return Err(bad(
+                problems.push(bad(
                     "download.image.webp_quality",
                     line,
                     "a number from 0 to 100",
                     q,
                 ));
+                None
             }
             f => f.set().map(|q| q as f32),
         },
         webp_method: int_in(
             im.webp_method,
             "download.image.webp_method",
-            0,
-            6,
+            (0, 6),
             "an integer from 0 to 6",
-        )?
+            problems,
+        )
         .map(|m| m as u8),
         jpeg_quality: int_in(
             im.jpeg_quality,
             "download.image.jpeg_quality",
-            1,
-            100,
+            (1, 100),
             "an integer from 1 to 100",
-        )?
+            problems,
+        )
         .map(|q| q as u8),
         png_compression: choice(
             im.png_compression,
@@ -278,7 +316,8 @@ fn resolve_download(
                 ("balanced", PngLevel::Balanced),
                 ("high", PngLevel::High),
             ],
-        )?
+            problems,
+        )
         .set(),
         verify: choice(
             im.verify,
@@ -288,62 +327,60 @@ fn resolve_download(
                 ("structure", VerifyLevel::Structure),
                 ("full", VerifyLevel::Full),
             ],
-        )?
+            problems,
+        )
         .or(VerifyLevel::Auto),
     };
     let th = raw.threading;
-    let positive = |f: Field<i128>, key: &str, default: usize| -> Result<usize, OptionError> {
-        let expected = format!("a positive integer (1 to {MAX_THREADS})");
-        Ok(int_in(
-            f,
-            &format!("download.threading.{key}"),
-            1,
-            MAX_THREADS,
-            &expected,
-        )?
-        .map_or(default, |v| v as usize))
+    let expected = format!("a positive integer (1 to {MAX_THREADS})");
+    let positive = |f: Field<i128>, key: &str, default: usize| -> usize {
+        let key = format!("download.threading.{key}");
+        int_in(f, &key, (1, MAX_THREADS), &expected, problems).map_or(default, |v| v as usize)
     };
     let defaults = Threading::default();
     let threading = Threading {
-        image: positive(th.image, "image", defaults.image)?,
-        photo: positive(th.photo, "photo", cpu_count())?,
-        album: positive(th.album, "album", defaults.album)?,
-        cpu: positive(th.cpu, "cpu", cpu_count())?,
+        image: positive(th.image, "image", defaults.image),
+        photo: positive(th.photo, "photo", cpu_count()),
+        album: positive(th.album, "album", defaults.album),
+        cpu: positive(th.cpu, "cpu", cpu_count()),
     };
-    Ok(DownloadOptions {
+    DownloadOptions {
         cache: raw.cache.or(true),
         archive,
         album_json: raw.album_json.or(false),
         image,
         threading,
-    })
+    }
 }
 
+/// Expanded, checked domains; entries with a mistake are recorded and left out.
 fn expand_list(
-    items: Vec<Text>,
+    items: Vec<Domain>,
     key: &str,
     env: EnvLookup<'_>,
-) -> Result<Vec<String>, OptionError> {
+    problems: &Problems,
+) -> Vec<String> {
     items
         .into_iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let key = format!("{key}[{i}]");
-            let d = expand(&t.value, &key, t.line, env)?.trim().to_owned();
+        .filter_map(|Domain { index, text: t }| {
+            let key = format!("{key}[{index}]");
+            let d = expand(&t.value, &key, t.line, env, problems)?
+                .trim()
+                .to_owned();
             // Checked now so the error names the line; the client parses them again.
             if !d.is_empty()
                 && let Err(e) = jmcomic_client::Domain::parse(&d)
             {
-                return Err(bad(
+                problems.push(bad(
                     &key,
                     t.line,
                     "a domain such as www.example.com or http://127.0.0.1:8080",
                     format!("{d:?} ({e})"),
                 ));
+                return None;
             }
-            Ok(d)
+            Some(d).filter(|d| !d.is_empty())
         })
-        .filter(|r| r.as_ref().map_or(true, |s| !s.is_empty()))
         .collect()
 }
 
@@ -351,19 +388,22 @@ fn resolve_domain(
     field: Field<RawDomain>,
     key: &str,
     env: EnvLookup<'_>,
-) -> Result<DomainSetting, OptionError> {
-    Ok(match field {
-        Field::Set(RawDomain::List(items), _) => DomainSetting::List(expand_list(items, key, env)?),
+    problems: &Problems,
+) -> DomainSetting {
+    match field {
+        Field::Set(RawDomain::List(items), _) => {
+            DomainSetting::List(expand_list(items, key, env, problems))
+        }
         Field::Set(RawDomain::PerImpl(map), _) => DomainSetting::PerImpl(
             map.into_iter()
                 .map(|(k, items)| {
-                    let list = expand_list(items, &join(key, &k), env)?;
-                    Ok((k, list))
+                    let list = expand_list(items, &join(key, &k), env, problems);
+                    (k, list)
                 })
-                .collect::<Result<_, OptionError>>()?,
+                .collect(),
         ),
         _ => DomainSetting::default(),
-    })
+    }
 }
 
 const PROXY_EXPECTED: &str = "null, system, clash, v2ray, fiddler, host:port, or a proxy URL \
@@ -420,59 +460,65 @@ fn valid_authority(s: &str) -> bool {
     host_ok && port_ok
 }
 
-fn resolve_proxy(field: Field<RawProxy>, env: EnvLookup<'_>) -> Result<ProxySetting, OptionError> {
+/// `meta_data.proxies`; a mistake is recorded and the default (the system proxy) used.
+fn resolve_proxy(field: Field<RawProxy>, env: EnvLookup<'_>, problems: &Problems) -> ProxySetting {
     const KEY: &str = "client.postman.meta_data.proxies";
-    match field {
-        Field::Absent => Ok(ProxySetting::System),
+    let parse = |text: &str, key: &str, line: Option<u32>| -> Option<ProxySetting> {
+        let text = expand(text, key, line, env, problems)?;
+        problems.ok(parse_proxy(&text, key, line))
+    };
+    let proxy = match field {
+        Field::Absent => Some(ProxySetting::System),
         // Explicit null overrides the default: no proxy (spec §3.1).
-        Field::Null(_) => Ok(ProxySetting::None),
-        Field::Set(RawProxy::Text(s), line) => parse_proxy(&expand(&s, KEY, line, env)?, KEY, line),
+        Field::Null(_) => Some(ProxySetting::None),
+        Field::Set(RawProxy::Text(s), line) => parse(&s, KEY, line),
         Field::Set(RawProxy::Map(entries), line) => {
             // A requests-style {http: .., https: ..}: one client proxy serves both, so
             // https is preferred (the API and CDN are https), then http, then all.
-            for scheme in ["https", "http", "all"] {
-                if let Some((k, v)) = entries
+            let chosen = ["https", "http", "all"].iter().find_map(|scheme| {
+                entries
                     .iter()
                     .rev()
                     .find(|(k, _)| k.eq_ignore_ascii_case(scheme))
-                {
-                    let key = join(KEY, k);
-                    return match v {
-                        None => Ok(ProxySetting::None),
-                        Some(v) => parse_proxy(&expand(v, &key, line, env)?, &key, line),
-                    };
+            });
+            match chosen {
+                Some((_, None)) => Some(ProxySetting::None),
+                Some((k, Some(v))) => parse(v, &join(KEY, k), line),
+                None if entries.is_empty() => Some(ProxySetting::None),
+                None => {
+                    problems.push(bad(KEY, line, "a mapping with https or http", "other keys"));
+                    None
                 }
             }
-            if entries.is_empty() {
-                Ok(ProxySetting::None)
-            } else {
-                Err(bad(KEY, line, "a mapping with https or http", "other keys"))
-            }
         }
-    }
+    };
+    proxy.unwrap_or_default()
 }
 
+/// Expanded `{name: value}` pairs; pairs with a missing variable are recorded and left out.
 fn expand_pairs(
     field: Field<Vec<(String, Text)>>,
     key: &str,
     env: EnvLookup<'_>,
-) -> Result<Vec<(String, String)>, OptionError> {
+    problems: &Problems,
+) -> Vec<(String, String)> {
     match field {
         Field::Set(pairs, _) => pairs
             .into_iter()
-            .map(|(k, t)| {
-                let v = expand(&t.value, &join(key, &k), t.line, env)?;
-                Ok((k, v))
+            .filter_map(|(k, t)| {
+                let v = expand(&t.value, &join(key, &k), t.line, env, problems)?;
+                Some((k, v))
             })
             .collect(),
-        _ => Ok(Vec::new()),
+        _ => Vec::new(),
     }
 }
 
 fn resolve_client(
     raw: super::raw::RawClient,
     env: EnvLookup<'_>,
-) -> Result<ClientOptions, OptionError> {
+    problems: &Problems,
+) -> ClientOptions {
     let defaults = ClientOptions::default();
     let impl_name = match raw.impl_name {
         Field::Set(s, line) => {
@@ -483,27 +529,29 @@ fn resolve_client(
                 let hint = suggest(t, ["api", "html"])
                     .map(|h| format!(" (did you mean `{h}`?)"))
                     .unwrap_or_default();
-                return Err(bad(
+                problems.push(bad(
                     "client.impl",
                     line,
                     "api or html",
                     format!("{s:?}{hint}"),
                 ));
+                defaults.impl_name.clone()
             }
         }
-        _ => defaults.impl_name,
+        _ => defaults.impl_name.clone(),
     };
     let cache = match raw.cache {
         Field::Set(v, line) => match &v {
             serde_json::Value::Bool(_) => Some(v),
             serde_json::Value::String(s) if s == "level_option" || s == "level_client" => Some(v),
             other => {
-                return Err(bad(
+                problems.push(bad(
                     "client.cache",
                     line,
                     "null, true, false, level_option or level_client",
                     other,
                 ));
+                None
             }
         },
         _ => None,
@@ -516,44 +564,44 @@ fn resolve_client(
             Field::Null(_) => None,
             Field::Set(s, _) => Some(s),
         },
-        headers: expand_pairs(m.headers, "client.postman.meta_data.headers", env)?,
-        proxies: resolve_proxy(m.proxies, env)?,
-        cookies: expand_pairs(m.cookies, "client.postman.meta_data.cookies", env)?,
-        timeout: seconds(m.timeout, "client.postman.meta_data.timeout")?,
+        headers: expand_pairs(m.headers, "client.postman.meta_data.headers", env, problems),
+        proxies: resolve_proxy(m.proxies, env, problems),
+        cookies: expand_pairs(m.cookies, "client.postman.meta_data.cookies", env, problems),
+        timeout: seconds(m.timeout, "client.postman.meta_data.timeout", problems),
         verify: meta_verify,
     };
-    Ok(ClientOptions {
+    ClientOptions {
         impl_name,
         async_impl: Some(raw.async_impl.or("async_api".into())),
         retry_times: int_in(
             raw.retry_times,
             "client.retry_times",
-            0,
-            MAX_RETRIES,
+            (0, MAX_RETRIES),
             "a non-negative integer (at most 1000)",
-        )?
+            problems,
+        )
         .map_or(defaults.retry_times, |v| v as u32),
         cache,
-        domain: resolve_domain(raw.domain, "client.domain", env)?,
-        image_domain: resolve_domain(raw.image_domain, "client.image_domain", env)?,
+        domain: resolve_domain(raw.domain, "client.domain", env, problems),
+        image_domain: resolve_domain(raw.image_domain, "client.image_domain", env, problems),
         app_version: raw
             .app_version
             .set()
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty()),
-        timeout: seconds(raw.timeout, "client.timeout")?,
+        timeout: seconds(raw.timeout, "client.timeout", problems),
         verify_tls: raw.verify_tls.or(true) && meta_verify != Some(false),
         postman: Postman {
             kind: raw.postman.kind.or(Postman::default().kind),
             meta_data,
         },
-    })
+    }
 }
 
 const VALID_MODES: &[(&str, &str)] = &[("ignore", "ignore"), ("log", "log"), ("raise", "raise")];
 
-fn resolve_plugins(raw: super::raw::RawPlugins) -> Result<PluginOptions, OptionError> {
-    let valid = choice(raw.valid, "plugins.valid", VALID_MODES)?.or("log");
+fn resolve_plugins(raw: super::raw::RawPlugins, problems: &Problems) -> PluginOptions {
+    let valid = choice(raw.valid, "plugins.valid", VALID_MODES, problems).or("log");
     let dependencies_strategy = choice(
         raw.dependencies_strategy,
         "plugins.dependencies_strategy",
@@ -562,28 +610,31 @@ fn resolve_plugins(raw: super::raw::RawPlugins) -> Result<PluginOptions, OptionE
             ("auto-install", "auto-install"),
             ("ignore-only-log", "ignore-only-log"),
         ],
-    )?
+        problems,
+    )
     .or("failed-fast");
     let mut groups = Vec::with_capacity(raw.groups.len());
     for g in raw.groups {
         let mut entries = Vec::with_capacity(g.entries.len());
-        for (i, e) in g.entries.into_iter().enumerate() {
-            let key = format!("plugins.{}[{i}].valid", g.name);
+        for e in g.entries {
+            let key = format!("plugins.{}[{}].valid", g.name, e.index);
             entries.push(PluginEntry {
                 plugin: e.plugin,
                 kwargs: e.kwargs,
                 safe: e.safe.or(true),
                 log: e.log.or(true),
-                valid: choice(e.valid, &key, VALID_MODES)?.set().map(str::to_owned),
+                valid: choice(e.valid, &key, VALID_MODES, problems)
+                    .set()
+                    .map(str::to_owned),
             });
         }
         groups.push((g.name, entries));
     }
-    Ok(PluginOptions {
+    PluginOptions {
         valid: valid.to_owned(),
         dependencies_strategy: Some(dependencies_strategy.to_owned()),
         groups,
-    })
+    }
 }
 
 #[cfg(test)]

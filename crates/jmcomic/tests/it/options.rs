@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use jmcomic::dir_rule::ZhTarget;
 use jmcomic::options::{
-    DomainSetting, EncoderPreset, LogMode, OPTION_PATH_ENV, OptionError, Options, PngLevel,
-    ProxySetting, VerifyLevel, cpu_count,
+    DomainSetting, EncoderPreset, LogMode, OPTION_PATH_ENV, OptionError, OptionLookup, Options,
+    Origin, PngLevel, ProxySetting, VerifyLevel, Via, cpu_count,
 };
 
 fn data(name: &str) -> PathBuf {
@@ -73,6 +73,7 @@ fn every_python_option_file_loads() {
         let o =
             Options::from_file_with_env(data(name), &env).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(o.source.as_deref(), Some(data(name).as_path()));
+        assert_eq!(o.origin, Origin::File(Via::Program));
         let plugins = o.plugin_entries();
         let entries: usize = o.plugins.groups.iter().map(|(_, e)| e.len()).sum();
         assert_eq!(plugins.len(), entries, "{name}");
@@ -388,7 +389,9 @@ fn from_env_variable() {
     let empty = Options::from_env(VAR);
     // SAFETY: as above.
     unsafe { std::env::remove_var(VAR) };
-    assert_eq!(o.expect("loads").client.retry_times, 3);
+    let o = o.expect("loads");
+    assert_eq!(o.client.retry_times, 3);
+    assert_eq!(o.origin, Origin::File(Via::Env(VAR.into())));
     assert!(matches!(empty, Err(OptionError::PathVarUnset { .. })));
 }
 
@@ -812,8 +815,9 @@ fn anchors_and_yaml_11_booleans() {
 
 #[test]
 fn to_yaml_round_trips() {
+    // The preset's values are written out, so they load back set (the encoding is equal).
     let defaults = Options::default();
-    assert_eq!(yaml(&defaults.to_yaml()), defaults);
+    assert_eq!(yaml(&defaults.to_yaml()), as_shown(defaults));
 
     for name in [
         "doc_plugins_example.yml",
@@ -834,11 +838,11 @@ fn to_yaml_round_trips() {
                 "{name}: redacted output is stable"
             );
         } else if name == "all_keys.json" {
-            let mut expected = without_source(o.clone());
+            let mut expected = as_shown(o.clone());
             expected.client.postman.meta_data.cookies[0].1 = "***".into();
             assert_eq!(back, expected, "{name}");
         } else {
-            assert_eq!(back, without_source(o), "{name}\n{out}");
+            assert_eq!(back, as_shown(o), "{name}\n{out}");
         }
     }
 }
@@ -909,9 +913,19 @@ fn debug_output_hides_secrets() {
     assert!(!text.contains("s3cr3t"), "{text}");
 }
 
-/// The options without the file they came from (to compare with options from text).
+/// The options without the file they came from and how it was chosen (to compare with
+/// options from text).
 fn without_source(mut o: Options) -> Options {
     o.source = None;
+    o.origin = Origin::Program;
+    o
+}
+
+/// What `config show` prints, loaded back: the same settings with the encoder preset's
+/// values written out, from text.
+fn as_shown(o: Options) -> Options {
+    let mut o = without_source(o);
+    o.download.image = o.download.image.with_preset_values();
     o
 }
 
@@ -935,6 +949,305 @@ fn readme_yaml_examples_load_and_every_plugin_is_documented() {
             readme.contains(&format!("| `{}` |", p.key)),
             "README documents plugin `{}`",
             p.key
+        );
+    }
+}
+
+/// The lines of `name` marked `# mistake` (1-based).
+fn marked_lines(name: &str) -> Vec<Option<u32>> {
+    std::fs::read_to_string(data(name))
+        .expect("read")
+        .lines()
+        .zip(1..)
+        .filter(|(l, _)| l.ends_with("# mistake"))
+        .map(|(_, n)| Some(n))
+        .collect()
+}
+
+#[test]
+fn every_mistake_of_a_file_is_reported_at_once() {
+    let path = data("bad_many.yml");
+    let err = Options::from_file_with_env(&path, &no_env).expect_err("ten mistakes");
+    assert!(matches!(err, OptionError::Many { .. }), "{err:?}");
+    let problems = err.problems();
+    let lines: Vec<Option<u32>> = problems.iter().map(OptionError::line).collect();
+    assert_eq!(lines, marked_lines("bad_many.yml"), "{err}");
+    let keys: Vec<&str> = problems.iter().filter_map(OptionError::key).collect();
+    assert_eq!(
+        keys,
+        [
+            "log",
+            "dir_rule.rulle",
+            "dir_rule.base_dir",
+            "download.cahce",
+            "download.archive",
+            "download.image.suffix",
+            "download.image.jpeg_quality",
+            "download.threading.image",
+            "client.retry_times",
+            "client.postman.meta_data.proxies",
+            "plugins.after_init[1].plugin",
+        ][..]
+    );
+    assert!(problems.iter().all(|p| p.file() == Some(path.as_path())));
+    assert!(matches!(
+        &problems[2],
+        OptionError::MissingEnv { var, .. } if var == "JM_TEST_UNSET_BASE_DIR"
+    ));
+    assert_eq!((err.file(), err.line()), (Some(path.as_path()), lines[0]));
+
+    // One problem a line, each with its file and line, under a line that counts them.
+    let text = err.to_string();
+    let mut out = text.lines();
+    assert_eq!(
+        out.next(),
+        Some(format!("{}: {} mistakes:", path.display(), problems.len()).as_str())
+    );
+    for (shown, p) in out.by_ref().zip(problems) {
+        assert_eq!(shown, format!("  {p}"));
+        assert!(
+            shown.starts_with(&format!("  {}:{}: ", path.display(), p.line().unwrap())),
+            "{shown}"
+        );
+    }
+    assert_eq!(out.next(), None);
+    assert!(text.contains("bad_many.yml:5: unknown key dir_rule.rulle (did you mean `rule`?)"));
+    assert!(text.contains(
+        "bad_many.yml:14: download.threading.image: expected a positive integer, got \"abc\""
+    ));
+
+    // The same text without a file: lines only.
+    let err = Options::from_yaml_str_with_env(&std::fs::read_to_string(&path).unwrap(), &no_env)
+        .expect_err("mistakes");
+    let text = err.to_string();
+    assert!(text.starts_with("11 mistakes:\n  line 3: log: "), "{text}");
+
+    // Several unset variables in one value are each named.
+    let msg = yaml_err("dir_rule:\n  base_dir: ${A}/${B}/${A}\n");
+    assert!(
+        msg.starts_with("2 mistakes:")
+            && msg.contains("line 2: dir_rule.base_dir: environment variable `A` is not set")
+            && msg.contains("line 2: dir_rule.base_dir: environment variable `B` is not set"),
+        "{msg}"
+    );
+    // List items keep their place in the file when an earlier one is wrong.
+    let msg = yaml_err("client:\n  domain: [1, '', 'http://a.example/path']\n");
+    assert!(
+        msg.contains("client.domain[0]: expected a domain name")
+            && msg.contains("client.domain[2]: expected a domain such as"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn one_mistake_keeps_its_message_and_syntax_errors_stay_single() {
+    let path = data("bad_threading.yml");
+    let err = Options::from_file_with_env(&path, &no_env).expect_err("bad");
+    assert!(matches!(err, OptionError::Invalid { .. }), "{err:?}");
+    assert_eq!(err.problems().len(), 1);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:5: download.threading.image: expected a positive integer, got \"abc\"",
+            path.display()
+        )
+    );
+    // A file that does not parse has only its syntax error, whatever else is wrong in it.
+    let (_dir, r) = load_temp("mixed.yml", "dowload: {}\nlog: loud\nclient: [\n");
+    let err = r.expect_err("syntax");
+    assert!(matches!(err, OptionError::Syntax { .. }), "{err:?}");
+    assert_eq!(err.problems().len(), 1);
+}
+
+#[test]
+fn a_lookup_takes_the_flag_then_the_variable_then_the_defaults() {
+    let good = data("option_test_api.yml");
+    let bad = data("bad_threading.yml");
+    let lookup = || OptionLookup::new("--option", OPTION_PATH_ENV);
+    let first_line = |o: &Options| o.to_yaml().lines().next().unwrap().to_owned();
+
+    // The flag wins over the variable.
+    let o = lookup()
+        .flag_value(Some(good.clone()))
+        .var_value(Some(bad.clone().into()))
+        .load_with_env(&no_env)
+        .expect("loads");
+    assert_eq!(o.origin, Origin::File(Via::Flag("--option".into())));
+    assert_eq!(o.source.as_deref(), Some(good.as_path()));
+    assert_eq!(o.client.retry_times, 3);
+    assert_eq!(
+        first_line(&o),
+        format!("# options from {} (--option)", good.display())
+    );
+
+    // The variable when there is no flag; its errors say so.
+    let o = lookup()
+        .var_value(Some(good.clone().into()))
+        .load_with_env(&no_env)
+        .expect("loads");
+    assert_eq!(
+        first_line(&o),
+        format!("# options from {} (JM_OPTION_PATH)", good.display())
+    );
+    let err = lookup()
+        .var_value(Some(bad.clone().into()))
+        .load_with_env(&no_env)
+        .expect_err("bad");
+    assert_eq!(err.via(), Some(&Via::Env("JM_OPTION_PATH".into())));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:5: download.threading.image: expected a positive integer, got \"abc\" \
+             (from JM_OPTION_PATH)",
+            bad.display()
+        )
+    );
+    assert_eq!((err.line(), err.problems().len()), (Some(5), 1));
+    let err = lookup()
+        .flag_value(Some(data("bad_many.yml")))
+        .load_with_env(&no_env)
+        .expect_err("bad");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{}: 11 mistakes (from --option):\n",
+            data("bad_many.yml").display()
+        )),
+        "{err}"
+    );
+    assert_eq!(err.problems().len(), 11);
+    let missing = data("missing.yml");
+    let err = lookup()
+        .flag_value(Some(missing.clone()))
+        .load_with_env(&no_env)
+        .expect_err("missing");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!("cannot read option file {}", missing.display()))
+            && msg.ends_with(" (from --option)"),
+        "{msg}"
+    );
+
+    // `--option ''` is the defaults, even with the variable set (as in the Python package).
+    let l = lookup()
+        .flag_value(Some(PathBuf::new()))
+        .var_value(Some(good.clone().into()));
+    assert_eq!(l.file(), None);
+    let o = l.load_with_env(&no_env).expect("defaults");
+    assert!(matches!(o.origin, Origin::Defaults(_)));
+    assert_eq!(o.source, None);
+    assert_eq!(without_source(o.clone()), Options::default());
+    assert_eq!(first_line(&o), "# built-in defaults (--option '')");
+
+    // Nothing named: the defaults, and why.
+    let o = lookup().load_with_env(&no_env).expect("defaults");
+    assert_eq!(
+        first_line(&o),
+        "# built-in defaults (no --option, JM_OPTION_PATH unset)"
+    );
+    let o = lookup()
+        .var_value(Some("".into()))
+        .load_with_env(&no_env)
+        .expect("defaults");
+    assert_eq!(
+        first_line(&o),
+        "# built-in defaults (no --option, JM_OPTION_PATH empty)"
+    );
+    // Programs that load a file themselves, or text, say so.
+    let o = Options::from_file_with_env(&good, &no_env).expect("loads");
+    assert_eq!(first_line(&o), format!("# options from {}", good.display()));
+    assert_eq!(
+        first_line(&yaml("")),
+        "# options given by the program, not read from a file"
+    );
+}
+
+#[test]
+fn to_yaml_prints_the_values_in_use() {
+    let fast = jmcomic_image::EncodeSettings::default();
+    let mut pillow_90 = jmcomic_image::EncodeSettings::pillow();
+    pillow_90.jpeg_quality = 90;
+    for (text, preset, settings) in [
+        ("", "fast", fast),
+        (
+            "download:\n  image:\n    encoder: pillow\n    jpeg_quality: 90\n",
+            "pillow",
+            pillow_90,
+        ),
+    ] {
+        let o = yaml(text);
+        let out = o.to_yaml();
+        // Read back by another YAML parser than the one that wrote it.
+        let docs = yaml_rust2::YamlLoader::load_from_str(&out).expect("valid YAML");
+        let doc = &docs[0];
+        let image = &doc["download"]["image"];
+        assert_eq!(
+            image["webp_quality"].as_f64(),
+            Some(f64::from(settings.webp.quality)),
+            "{out}"
+        );
+        assert_eq!(
+            image["webp_method"].as_i64(),
+            Some(i64::from(settings.webp.method))
+        );
+        assert_eq!(
+            image["jpeg_quality"].as_i64(),
+            Some(i64::from(settings.jpeg_quality))
+        );
+        let png = match settings.png {
+            jmcomic_image::PngCompression::Fast => "fast",
+            jmcomic_image::PngCompression::Balanced => "balanced",
+            jmcomic_image::PngCompression::High => "high",
+            other => panic!("no option value for {other:?}"),
+        };
+        assert_eq!(image["png_compression"].as_str(), Some(png));
+        // What the file left to the preset says so; what it set does not.
+        let webp_line = format!(
+            "webp_method: {} # the {preset} preset's",
+            settings.webp.method
+        );
+        assert!(out.contains(&webp_line), "{out}");
+        let set_in_text = text.contains("jpeg_quality");
+        assert_eq!(
+            out.contains(&format!(
+                "jpeg_quality: {} # the {preset} preset's",
+                settings.jpeg_quality
+            )),
+            !set_in_text,
+            "{out}"
+        );
+
+        let threading = &doc["download"]["threading"];
+        assert_eq!(
+            threading["photo"].as_i64(),
+            Some(i64::try_from(o.download.threading.photo).unwrap())
+        );
+        assert_eq!(
+            threading["cpu"].as_i64(),
+            Some(i64::try_from(cpu_count()).unwrap())
+        );
+        let base_dir = doc["dir_rule"]["base_dir"].as_str().expect("text");
+        assert!(Path::new(base_dir).is_absolute(), "{base_dir}");
+        // `null` only where it is the setting, with a comment saying what it means.
+        assert!(doc["client"]["timeout"].is_null());
+        assert!(out.contains("timeout: null # the client's built-in timeouts (30 s"));
+        assert!(doc["download"]["image"]["suffix"].is_null());
+        assert_eq!(
+            doc["client"]["postman"]["meta_data"]["proxies"].as_str(),
+            Some("system")
+        );
+
+        // It loads back: the same encoding, the preset's values now set.
+        let back = yaml(&out);
+        assert_eq!(
+            back.download.image.encode_settings(),
+            o.download.image.encode_settings()
+        );
+        assert_eq!(back.download.image.webp_method, Some(settings.webp.method));
+        assert_eq!(back, as_shown(o));
+        assert_eq!(
+            yaml(&back.to_yaml()),
+            back,
+            "the output of loaded-back output"
         );
     }
 }
