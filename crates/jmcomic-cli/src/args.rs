@@ -30,8 +30,19 @@ pub struct Cli {
 /// Flags shared by every command.
 #[derive(Debug, Args, Clone)]
 pub struct Common {
-    /// Option file (YAML or JSON). Default: $JM_OPTION_PATH, else built-in defaults.
-    #[arg(long, value_name = "FILE", global = true)]
+    /// Option file (YAML or JSON). Default: $JM_OPTION_PATH, else built-in defaults;
+    /// `--option ''` for the built-in defaults.
+    // An empty value is allowed (clap's PathBuf parser refuses it): it means the defaults,
+    // as in the Python package.
+    #[arg(
+        long,
+        value_name = "FILE",
+        global = true,
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::OsStringValueParser::new(),
+            PathBuf::from
+        )
+    )]
     pub option: Option<PathBuf>,
 
     /// Print only errors and the final summary.

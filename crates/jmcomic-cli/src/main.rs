@@ -89,10 +89,23 @@ fn exit_code(result: &Result<Outcome>) -> u8 {
         Ok(Outcome::Failures) => 1,
         Ok(Outcome::Interrupted) => 130,
         Err(e) => {
-            // Each line of a message on its own line (several bad ids, several option-file
-            // mistakes), each made safe for a terminal.
-            for line in chain(e).lines() {
-                eprintln!("error: {}", ui::printable(line));
+            // Each line of a message on its own line, made safe for a terminal: several bad
+            // ids are several errors; an option file's mistakes are one error (a header)
+            // with a line each.
+            let text = chain(e);
+            let many_mistakes = e
+                .downcast_ref::<jmcomic::options::OptionError>()
+                .or_else(|| match e.downcast_ref::<jmcomic::Error>() {
+                    Some(jmcomic::Error::Options(o)) => Some(o.as_ref()),
+                    _ => None,
+                })
+                .is_some_and(|o| o.problems().len() > 1);
+            for (i, line) in text.lines().enumerate() {
+                if i == 0 || !many_mistakes {
+                    eprintln!("error: {}", ui::printable(line));
+                } else {
+                    eprintln!("{}", ui::printable(line));
+                }
             }
             let usage = e.downcast_ref::<UsageError>().is_some()
                 || e.downcast_ref::<jmcomic::Error>()

@@ -7,6 +7,7 @@ pub mod download;
 pub mod plugins;
 
 use anyhow::Result;
+use jmcomic::options::{OPTION_PATH_ENV, OptionLookup};
 use jmcomic::{Options, Target};
 
 use crate::UsageError;
@@ -16,16 +17,10 @@ use crate::args::Common;
 /// `jmcomic` command does).
 // Spec §8.5.
 pub fn load_options(common: &Common) -> Result<Options> {
-    let path = match &common.option {
-        Some(p) => Some(p.clone()),
-        None => std::env::var_os(jmcomic::options::OPTION_PATH_ENV)
-            .filter(|v| !v.is_empty())
-            .map(Into::into),
-    };
-    match path {
-        Some(p) => Ok(Options::from_file(&p)?),
-        None => Ok(Options::default()),
-    }
+    let lookup = OptionLookup::new("--option", OPTION_PATH_ENV)
+        .flag_value(common.option.clone())
+        .var_from_env();
+    Ok(lookup.load()?)
 }
 
 pub fn parse_targets(ids: &[String]) -> Result<Vec<Target>> {

@@ -264,3 +264,60 @@ fn demo_accepts_the_display_flags() {
     );
     assert!(Path::new(&dir).join("report.json").is_file());
 }
+
+/// Every mistake of an option file at once, saying where the file came from; `config show`
+/// says where the options came from and prints the values in use; `--option ''` means the
+/// defaults.
+#[test]
+fn option_files_report_every_mistake_and_config_show_says_what_is_in_use() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yml");
+    std::fs::write(
+        &bad,
+        "dir_rule:\n  rulle: Bd\ndownload:\n  threading:\n    image: abc\n  image:\n    jpeg_quality: 500\n",
+    )
+    .unwrap();
+    let out = run(bin().arg("--option").arg(&bad).arg("123"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        err.lines()
+            .next()
+            .unwrap()
+            .contains("3 mistakes (from --option)"),
+        "{err}"
+    );
+    for (line, what) in [
+        (2, "dir_rule.rulle"),
+        (5, "download.threading.image"),
+        (7, "jpeg_quality"),
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.contains(&format!("bad.yml:{line}:")) && l.contains(what)),
+            "line {line} {what} in\n{err}"
+        );
+    }
+    // From JM_OPTION_PATH, it says so.
+    let out = run(bin().env("JM_OPTION_PATH", &bad).arg("123"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("(from JM_OPTION_PATH)"),
+        "{}",
+        stderr(&out)
+    );
+    // `--option ''`: the defaults, whatever JM_OPTION_PATH says.
+    let out = run(bin()
+        .env("JM_OPTION_PATH", &bad)
+        .args(["config", "show", "--option", ""]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.starts_with("# built-in defaults (--option '')"),
+        "{shown}"
+    );
+    // The qualities in use, not `null`.
+    assert!(shown.contains("jpeg_quality: 75"), "{shown}");
+    assert!(shown.contains("webp_quality: 80"), "{shown}");
+}
