@@ -1,11 +1,13 @@
-//! Options: the Python package's option file (spec §3), loaded unchanged.
+//! Options: the Python package's option file, loaded unchanged.
 //!
-//! Users keep their existing `option.yml`: every key of spec §3.2 is read with the same
-//! meaning, old files get the same compatibility migrations (§3.1), and plugin sections are
-//! parsed here and run by [`crate::plugin`].
-//! What differs is stricter and friendlier error handling (W11): an empty file means "all
-//! defaults", `.yaml` and `.json` work, `null` never crashes, and mistakes are reported with
-//! file, line and key, all of a file's mistakes at once, e.g.
+//! Users keep their existing `option.yml`: every key is read with the same meaning, old
+//! files (without `version: 2.1`) get the same compatibility migrations (`batch_count` →
+//! `image`, `plugin` → `plugins`, the zip plugin's `level`), and plugin sections are
+//! parsed here and run by [`crate::plugin`]. What differs is stricter and friendlier error handling (the Python package rejects `.yaml`,
+//! crashes on an empty file or `base_dir: null`, and fails on unknown top-level keys with a bare
+//! `TypeError`): an empty file means "all defaults", `.yaml` and `.json` work, `null` never
+//! crashes, and mistakes are reported with file, line and key, all of a file's mistakes at once,
+//! e.g.
 //!
 //! ```text
 //! option.yml: 2 mistakes:
@@ -17,7 +19,7 @@
 //! defaults); [`OptionLookup`] is a program's search for its file (flag, variable,
 //! defaults).
 //!
-//! Loading happens in two stages (house style §15): the file is read into a mirror where
+//! Loading happens in two stages: the file is read into a mirror where
 //! every key is optional (`raw.rs`: key and type checks, with lines), then resolved into
 //! [`Options`] (`resolve.rs`: defaults, ranges, `${ENV}`), which is where the merge of the
 //! file over the defaults is written down.
@@ -33,6 +35,8 @@
 //! assert_eq!(o.client.postman.meta_data.proxies, ProxySetting::Url("http://127.0.0.1:7890".into()));
 //! # Ok::<(), jmcomic::options::OptionError>(())
 //! ```
+
+// Spec §3, §3.1, §3.2, W11; house style §15.
 
 mod error;
 mod node;
@@ -56,8 +60,9 @@ pub use origin::{OptionLookup, Origin, Via};
 pub(crate) use resolve::absolute;
 pub(crate) use rewrite::set_plugin_dict_value;
 
-/// The environment variable that conventionally names the option file (spec §3.3, used by
+/// The environment variable that conventionally names the option file (used by
 /// the Python package's `create_option_by_env` and CLIs).
+// Spec §3.3.
 pub const OPTION_PATH_ENV: &str = "JM_OPTION_PATH";
 
 /// Looks up an environment variable for `${NAME}` expansion.
@@ -272,7 +277,9 @@ pub struct Threading {
     /// in the Python package). Unlike there, the whole run is also capped, at `image × album`
     /// pages in flight, so a batch never puts more load on the CDN than the Python package's
     /// defaults would (it starts every album of a batch at once) and memory stays bounded.
-    /// Old files' `batch_count` becomes this (§3.1).
+    /// Old files' `batch_count` becomes this (the Python package's migration of files
+    /// without `version: 2.1`).
+    // Spec §3.1.
     pub image: usize,
     /// `photo`: chapters of an album in parallel (default: number of CPUs).
     pub photo: usize,
@@ -361,8 +368,9 @@ impl Default for DomainSetting {
 }
 
 impl DomainSetting {
-    /// The domains configured for client kind `impl_name` (spec §3.6 step 3): the list, or
-    /// the mapping's entry for that kind. Empty means "use the built-in defaults".
+    /// The domains configured for client kind `impl_name` (picked as the Python package does): the
+    /// list, or the mapping's entry for that kind. Empty means "use the built-in defaults".
+    // Spec §3.6 step 3.
     pub fn domains_for(&self, impl_name: &str) -> Vec<String> {
         match self {
             DomainSetting::List(l) => l.clone(),
@@ -515,7 +523,8 @@ impl Default for PluginOptions {
     }
 }
 
-/// One entry of a plugin group (spec §3.7).
+/// One entry of a plugin group (`plugin`, `kwargs`, `safe`, `log`, `valid`).
+// Spec §3.7.
 #[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PluginEntry {
@@ -548,7 +557,8 @@ impl PluginEntry {
     /// The arguments with `${ENV}` expanded in top-level string values.
     ///
     /// Done lazily, when the plugin is invoked (the Python package does it in
-    /// `invoke_plugin`, spec §3.7), so files naming plugins with unset variables still load.
+    /// `invoke_plugin`), so files naming plugins with unset variables still load.
+    // Spec §3.7.
     pub fn expanded_kwargs(
         &self,
     ) -> Result<serde_json::Map<String, serde_json::Value>, OptionError> {
@@ -693,7 +703,8 @@ pub(crate) fn redact_kwargs(
         .collect()
 }
 
-/// The defaults of spec §3.2 (2.7.10 values), base directory = the current directory.
+/// The Python package's defaults (2.7.10 values), base directory = the current directory.
+// Spec §3.2.
 impl Default for Options {
     fn default() -> Self {
         Options {
@@ -848,7 +859,8 @@ impl Options {
         output::to_yaml(self)
     }
 
-    /// A client builder configured from these options (spec §3.6):
+    /// A client builder configured from these options, as the Python package builds its
+    /// client:
     ///
     /// * API domains: `client.domain` for `api`; for `html` only the `api` entry of a
     ///   per-kind mapping (only the API client exists yet; an HTML domain list is of no
@@ -857,8 +869,9 @@ impl Options {
     /// * `retry_times`; the timeout (`meta_data.timeout`, else `client.timeout`) for API
     ///   and image requests; the proxy; cookies; `app_version`; TLS verification.
     /// * `meta_data.headers` are **not** passed: the Python API client replaces them with
-    ///   the app's headers (spec §6.2.2), and headers written for the web site (a desktop
+    ///   the app's headers, and headers written for the web site (a desktop
     ///   browser's `user-agent`) would misrepresent the app. See [`Self::notices`].
+    // Spec §3.6, §6.2.2.
     pub fn client_builder(&self) -> Result<jmcomic_client::ClientBuilder, OptionError> {
         let c = &self.client;
         let api_domains = match (&c.domain, c.impl_name.as_str()) {

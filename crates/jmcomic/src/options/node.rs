@@ -2,13 +2,15 @@
 //!
 //! Both YAML and JSON files are read into a [`Node`] first, so every later error can name
 //! the line of the key or value it is about. YAML is read the way PyYAML reads it where it
-//! matters for existing files (spec §3.1): YAML 1.1 booleans (`yes`/`no`/`on`/`off`),
+//! matters for existing files: YAML 1.1 booleans (`yes`/`no`/`on`/`off`),
 //! octal `010`, merge keys `<<`, anchors and aliases, duplicate keys (the last one wins;
 //! here with a warning), and map keys kept as written (`145504:` is the text `"145504"`,
 //! which is what Python's `fix_kwargs` turns int keys into anyway).
 //!
 //! Known difference: serde-saphyr also reads a bare `y`/`n` as a boolean where PyYAML keeps
 //! the text. Option keys are read as text, so only free-form values are affected.
+
+// Spec §3.1.
 
 use std::fmt;
 
@@ -321,7 +323,8 @@ fn yaml_options() -> serde_saphyr::Options {
 }
 
 /// Parses YAML text. An empty or comments-only document is `None` (the Python package
-/// crashes on it, W11; here it means "all defaults").
+/// crashes on it; here it means "all defaults").
+// Spec W11.
 pub(crate) fn parse_yaml(text: &str) -> Result<Option<Node>, OptionError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match serde_saphyr::from_str_with_options::<Option<Node>>(text, yaml_options()) {

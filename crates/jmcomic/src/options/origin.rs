@@ -2,9 +2,11 @@
 //!
 //! The library cannot know a program's flags; [`OptionLookup`] is told the flag's name and
 //! value and the environment variable's, and does the search the Python package's command
-//! does (spec §8.5): the flag, else the variable, else the built-in defaults. What it found
+//! does: the flag, else the variable, else the built-in defaults. What it found
 //! is kept in [`Options::origin`] (for `config show`) and in the errors of the file (`...
 //! (from --option)`).
+
+// Spec §8.5.
 
 use std::ffi::OsString;
 use std::fmt;
@@ -64,7 +66,7 @@ impl fmt::Display for Origin {
     }
 }
 
-/// A program's search for its option file (spec §8.5, as the Python package's command
+/// A program's search for its option file (as the Python package's command
 /// does it): the flag's path if the flag was given, else the environment variable's if it
 /// is set and not empty, else the built-in defaults. A flag given as `''` means the
 /// defaults, whatever the variable says (Python: `--option ''`).
@@ -88,6 +90,7 @@ impl fmt::Display for Origin {
 /// );
 /// # Ok::<(), jmcomic::options::OptionError>(())
 /// ```
+// Spec §8.5.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OptionLookup {
     flag: String,

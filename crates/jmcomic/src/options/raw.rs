@@ -1,12 +1,14 @@
-//! Stage 1: the option file as written (spec §3.2), every field optional.
+//! Stage 1: the option file as written, every field optional.
 //!
 //! [`RawOptions::read`] checks keys (unknown keys are errors that suggest the nearest known
 //! key, at every level) and value types, and keeps each value's line. A mistake is recorded
 //! in [`Problems`] and the value is read as absent (its default), so reading goes on and one
 //! load reports every mistake of the file. It distinguishes an
 //! absent key from an explicit `null`, because the Python package gives `null` a meaning
-//! for some keys (spec §3.1). Defaults, ranges and `${ENV}` are stage 2 (`resolve.rs`).
-//! Before reading, old files get the compatibility migrations of spec §3.1 (`migrate`).
+//! for some keys. Defaults, ranges and `${ENV}` are stage 2 (`resolve.rs`).
+//! Before reading, old files get the Python package's compatibility migrations (`migrate`).
+
+// Spec §3.1, §3.2.
 
 use super::error::{OptionError, Problems};
 use super::node::{Entry, Node, Value};
@@ -23,7 +25,8 @@ pub(crate) enum Field<T> {
 
 impl<T> Field<T> {
     /// The value; absent and `null` both give `default` (for keys where `null` has no
-    /// meaning of its own, spec §3.1, W11).
+    /// meaning of its own; the Python package would crash on it).
+    // Spec §3.1, W11.
     pub fn or(self, default: T) -> T {
         match self {
             Field::Set(v, _) => v,
@@ -433,7 +436,8 @@ fn read_pairs(
 }
 
 /// A domain list: a list of strings, or one string with one domain per line (blank lines
-/// dropped, spec §3.6 step 3). Items that are not text are recorded and left out.
+/// dropped, as the Python package does). Items that are not text are recorded and left out.
+// Spec §3.6 step 3.
 fn read_domain_list(n: &Node, path: &str, problems: &Problems) -> Result<Vec<Domain>, OptionError> {
     match &n.value {
         Value::Null => Ok(Vec::new()),
@@ -627,8 +631,9 @@ impl RawOptions {
     }
 }
 
-/// `meta_data`, with `metadata` accepted as an alias (spec §3.2). When a file has both,
-/// their keys are combined and `meta_data` wins where both set one.
+/// `meta_data`, with `metadata` accepted as an alias, as in the Python package. When a file has
+/// both, their keys are combined and `meta_data` wins where both set one.
+// Spec §3.2.
 fn read_meta_data(pm: &Section<'_, '_>) -> RawMetaData {
     fn pick<T>(a: Field<T>, b: Field<T>) -> Field<T> {
         if matches!(a, Field::Absent) { b } else { a }
@@ -793,9 +798,11 @@ fn read_entry(
 const CURRENT_VERSION: f64 = 2.1;
 
 /// Reads `version` (a number or text such as `'2.1'`) and, when it is absent or below 2.1,
-/// applies the compatibility migrations of spec §3.1 to the tree. A version that is not a
+/// applies the Python package's compatibility migrations to the tree (`batch_count` →
+/// `image`, `plugin` → `plugins`, the zip plugin's `level`). A version that is not a
 /// number is recorded and read as absent (so the rest of an old file reads without
 /// mistakes that the migrations would have fixed).
+// Spec §3.1.
 pub(crate) fn migrate(root: &mut Node, problems: &Problems) {
     let expected = "a version number such as '2.1'";
     let version = match root.get("version") {
@@ -861,13 +868,14 @@ fn migrate_plugin_key(root: &mut Node) {
     }
 }
 
-/// The zip plugin's deprecated `level` argument (spec §3.1, §5.3): the group decides the
+/// The zip plugin's deprecated `level` argument: the group decides the
 /// level now. A zip entry whose `level` disagrees with its group moves to the group of that
 /// level (`after_album` ⇄ `after_photo`); `level` is removed from its arguments.
 ///
 /// Entries without `level` stay where they are: the zip plugin's own default is the group's
-/// level (§5.3, "auto = album if album given"), and the Python docs' example (a zip under
-/// `after_album` in a file without `version`) means one archive per album.
+/// level (the zip plugin's own default, "auto = album if album given"), and the Python docs'
+/// example (a zip under `after_album` in a file without `version`) means one archive per album.
+// Spec §3.1, §5.3.
 fn migrate_zip_level(root: &mut Node) {
     let Some(plugins) = root.get_mut("plugins") else {
         return;

@@ -1,4 +1,4 @@
-//! Stage 2: the file's values over the defaults (spec §3.1, §3.2), checked and expanded.
+//! Stage 2: the file's values over the Python package's defaults, checked and expanded.
 //!
 //! This is the one merge of the crate. Precedence, highest first:
 //!
@@ -7,8 +7,8 @@
 //!    meaning: `meta_data.proxies` (no proxy), `meta_data.impersonate` (none),
 //!    `download.image.suffix` (no conversion), `dir_rule.normalize_zh` (no conversion),
 //!    `client.domain`/`image_domain` (empty → built-in domains), `client.cache` (off);
-//! 3. the default of spec §3.2 (2.7.10 values, plus the new keys). An explicit `null`
-//!    anywhere else means the default too: Python would crash on `base_dir: null` (W11).
+//! 3. the default (the Python package 2.7.10's values, plus the new keys). An explicit `null`
+//!    anywhere else means the default too: Python would crash on `base_dir: null`.
 //!
 //! Mappings merge key by key (a partial `download.image` keeps the other defaults); lists
 //! (domains, plugin groups) replace the default wholesale. `${NAME}` is expanded in
@@ -19,6 +19,8 @@
 //! Every check records its mistake in [`Problems`] and goes on with the default (or leaves
 //! the list item out), so one load reports every mistake; the options built alongside are
 //! then thrown away.
+
+// Spec §3.1, §3.2, W11.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -39,8 +41,9 @@ const MAX_RETRIES: i128 = 1_000;
 /// Longest accepted timeout (one day), so `Duration::from_secs_f64` cannot overflow.
 const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 
-/// The current directory, the default `base_dir` (spec §3.2). If it cannot be read (it was
-/// deleted), `.`: paths then stay relative to wherever the process is.
+/// The current directory, the default `base_dir`, as in the Python package. If it cannot be read
+/// (it was deleted), `.`: paths then stay relative to wherever the process is.
+// Spec §3.2.
 pub(crate) fn current_dir() -> PathBuf {
     std::env::current_dir().unwrap_or_else(|e| {
         tracing::warn!("cannot read the current directory ({e}); using `.` as base_dir");
@@ -228,7 +231,8 @@ fn resolve_dir_rule(
 }
 
 /// `download.image.suffix`: with a leading dot, lower case; `jpeg` stays `.jpeg`. The
-/// Python package writes `00001jpg` for `suffix: jpg` (W11); here the dot is added.
+/// Python package writes `00001jpg` for `suffix: jpg`; here the dot is added.
+// Spec W11.
 fn normalize_suffix(field: Field<String>, problems: &Problems) -> Option<String> {
     match field {
         Field::Set(s, _) if s.trim().is_empty() => None,
@@ -409,9 +413,10 @@ fn resolve_domain(
 const PROXY_EXPECTED: &str = "null, system, clash, v2ray, fiddler, host:port, or a proxy URL \
                               (http://, https://, socks5://, socks5h://, socks4://)";
 
-/// A proxy string (spec §3.2 `ProxyBuilder`): the names `system`, `clash`, `v2ray`,
+/// A proxy string (the Python package's `ProxyBuilder`): the names `system`, `clash`, `v2ray`,
 /// `fiddler`, or an address used for both schemes (made a URL: `host:port` →
 /// `http://host:port`). An empty string is no proxy (it is falsy in Python).
+// Spec §3.2.
 fn parse_proxy(text: &str, key: &str, line: Option<u32>) -> Result<ProxySetting, OptionError> {
     let t = text.trim();
     let lower = t.to_ascii_lowercase();

@@ -1,7 +1,9 @@
 //! Changing one value of an option file in place, keeping everything else of the text (the
 //! user's comments, order and layout): the `subscribe_album_update` plugin writes the last
-//! chapter it saw back into the file (spec §5.3, the Python package's `option.to_file()`,
+//! chapter it saw back into the file (the Python package's `option.to_file()`,
 //! which rewrites the whole file and loses every comment).
+
+// Spec §5.3.
 
 use std::path::Path;
 

@@ -10,8 +10,6 @@ use regex::Regex;
 /// still cite the notes. The lead empties this list as the files are rewritten; an entry
 /// that no longer has a citation makes the test fail, so it cannot go stale.
 const NOT_YET: &[&str] = &[
-    // Being edited on another branch at the time of writing.
-    "jmcomic/src/options/",
     // Maintainers' tools, not published for users; their readers have the notes at hand.
     // Remove these two as well if their docs should read on their own.
     "jmcomic-emulator/src/",
