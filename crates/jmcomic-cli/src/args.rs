@@ -215,6 +215,11 @@ pub struct DemoArgs {
     #[arg(value_name = "IDS")]
     pub ids: Vec<String>,
 
+    /// Print the demo's catalog (albums, chapters, pages, scramble ids) and exit; with
+    /// --json, as JSON.
+    #[arg(long)]
+    pub list: bool,
+
     /// One JSON event per line on stdout instead of progress bars.
     #[arg(long)]
     pub json: bool,

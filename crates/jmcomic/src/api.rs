@@ -23,31 +23,21 @@ impl IntoId for JmId {
     }
 }
 
-impl IntoId for u64 {
-    fn into_id(self) -> Result<JmId> {
-        Ok(JmId::new(self))
-    }
+/// Every integer type: a value that is not a valid id (negative, zero) is an error, not
+/// a panic.
+macro_rules! int_ids {
+    ($($t:ty),*) => {$(
+        impl IntoId for $t {
+            fn into_id(self) -> Result<JmId> {
+                Ok(JmId::parse(&self.to_string())?)
+            }
+        }
+    )*};
 }
 
-impl IntoId for u32 {
-    fn into_id(self) -> Result<JmId> {
-        Ok(JmId::new(u64::from(self)))
-    }
-}
-
-/// Integer literals (`download_album(123, ...)` infers `i32`); a negative number is an
-/// invalid id.
-impl IntoId for i32 {
-    fn into_id(self) -> Result<JmId> {
-        Ok(JmId::parse(&self.to_string())?)
-    }
-}
-
-impl IntoId for i64 {
-    fn into_id(self) -> Result<JmId> {
-        Ok(JmId::parse(&self.to_string())?)
-    }
-}
+int_ids!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+);
 
 impl IntoId for &str {
     fn into_id(self) -> Result<JmId> {
@@ -234,5 +224,10 @@ mod tests {
         assert_eq!(123.into_id().unwrap(), JmId::new(123));
         assert_eq!(438_516_i64.into_id().unwrap(), JmId::new(438_516));
         assert!(matches!((-5).into_id(), Err(Error::Id(_))));
+        assert_eq!(7_u8.into_id().unwrap(), JmId::new(7));
+        assert_eq!(438_516_usize.into_id().unwrap(), JmId::new(438_516));
+        assert_eq!(438_516_u128.into_id().unwrap(), JmId::new(438_516));
+        assert!((-1_i8).into_id().is_err());
+        assert!(u128::MAX.into_id().is_err(), "larger than any id");
     }
 }

@@ -60,19 +60,22 @@ fn list(json: bool, file: &ArchiveFile, common: &Common) -> Result<Outcome> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&items)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(Outcome::Done);
     }
     if albums.is_empty() {
-        println!("{}: no album recorded", archive.path().display());
+        crate::outln!("{}: no album recorded", archive.path().display());
         return Ok(Outcome::Done);
     }
-    println!(
+    crate::outln!(
         "{:>10}  {:>8}  {:>6}  {:>7}  title",
-        "album", "chapters", "pages", "exports"
+        "album",
+        "chapters",
+        "pages",
+        "exports"
     );
     for a in &albums {
-        println!(
+        crate::outln!(
             "{:>10}  {:>8}  {:>6}  {:>7}  {}",
             format!("JM{}", a.album),
             a.chapters,
@@ -96,7 +99,7 @@ fn forget(ids: &[String], json: bool, file: &ArchiveFile, common: &Common) -> Re
         let f = archive.forget(id)?;
         any |= !f.is_empty();
         if json {
-            println!(
+            crate::outln!(
                 "{}",
                 serde_json::json!({"id": id, "chapters": f.chapters, "pages": f.pages, "exports": f.exports})
             );

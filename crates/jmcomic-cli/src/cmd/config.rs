@@ -9,6 +9,6 @@ use crate::args::Common;
 /// Prints the effective options as YAML.
 pub fn show(common: &Common) -> Result<Outcome> {
     let options = load_options(common)?;
-    print!("{}", options.to_yaml());
+    crate::out!("{}", options.to_yaml());
     Ok(Outcome::Done)
 }

@@ -15,6 +15,16 @@ use crate::{Outcome, UsageError};
 const DEFAULT_ALBUMS: &[&str] = &["220979", "1180203"];
 
 pub fn run(args: &DemoArgs) -> Result<Outcome> {
+    let catalog = jmcomic_emulator::Catalog::standard();
+    if args.list {
+        let listing = catalog.listing();
+        if args.json {
+            crate::outln!("{}", serde_json::to_string_pretty(&listing)?);
+        } else {
+            crate::out!("{listing}");
+        }
+        return Ok(Outcome::Done);
+    }
     let emu = Emulator::builder()
         .start()
         .context("cannot start the built-in emulator")?;
@@ -33,7 +43,19 @@ pub fn run(args: &DemoArgs) -> Result<Outcome> {
     };
     let mut targets = Vec::new();
     for id in &ids {
-        targets.push(Target::parse(id).map_err(|e| UsageError(e.to_string()))?);
+        let target = Target::parse(id).map_err(|e| UsageError(e.to_string()))?;
+        // Only the emulator's catalog exists here: say so, and where to see it.
+        let known = match target.kind {
+            jmcomic::Kind::Album => catalog.album(target.id.get()).is_some(),
+            _ => catalog.chapter(target.id.get()).is_some(),
+        };
+        if !known {
+            return Err(UsageError(format!(
+                "{target} is not in the demo's catalog: `jmcomic demo --list` shows what it has"
+            ))
+            .into());
+        }
+        targets.push(target);
     }
     if !args.common.quiet && !args.json {
         eprintln!(

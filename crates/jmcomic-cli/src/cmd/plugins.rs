@@ -27,9 +27,9 @@ fn list(common: &crate::args::Common) -> Result<Outcome> {
         let options = load_options(common)?;
         let entries = options.plugin_entries();
         if entries.is_empty() {
-            println!("the option file lists no plugins");
+            crate::outln!("the option file lists no plugins");
         } else {
-            println!("in the option file:");
+            crate::outln!("in the option file:");
             for (group, key) in entries {
                 let what = jmcomic::plugin::plugin_info(&key).map_or(
                     "unknown: not a plugin key of the Python package",
@@ -39,12 +39,12 @@ fn list(common: &crate::args::Common) -> Result<Outcome> {
                         _ => "accepted, does not apply here",
                     },
                 );
-                println!("  plugins.{group}: {key} ({what})");
+                crate::outln!("  plugins.{group}: {key} ({what})");
             }
-            println!();
+            crate::outln!();
         }
     }
-    println!("plugin keys:");
+    crate::outln!("plugin keys:");
     for p in PLUGINS {
         let mut groups = if p.groups.is_empty() {
             "any group".to_owned()
@@ -54,7 +54,7 @@ fn list(common: &crate::args::Common) -> Result<Outcome> {
         if p.by_hand && !p.groups.is_empty() {
             groups.push_str(", by hand");
         }
-        println!("  {:<26} [{groups}]\n      {}", p.key, p.summary);
+        crate::outln!("  {:<26} [{groups}]\n      {}", p.key, p.summary);
     }
     Ok(Outcome::Done)
 }
@@ -86,7 +86,7 @@ fn run_group(group: &str, json: bool, common: &crate::args::Common) -> Result<Ou
             .map_err(anyhow::Error::from)
     })?;
     if json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&run_json(&run)).unwrap_or_default()
         );

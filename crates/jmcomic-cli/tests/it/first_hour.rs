@@ -321,3 +321,29 @@ fn option_files_report_every_mistake_and_config_show_says_what_is_in_use() {
     assert!(shown.contains("jpeg_quality: 75"), "{shown}");
     assert!(shown.contains("webp_quality: 80"), "{shown}");
 }
+
+#[test]
+fn demo_lists_its_catalog_and_says_so_for_an_id_it_does_not_have() {
+    let out = run(bin().args(["demo", "--list", "--json"]));
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let ids: Vec<u64> = v["albums"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_u64().unwrap())
+        .collect();
+    assert!(ids.contains(&220_979) && ids.contains(&438_516), "{ids:?}");
+    let out = run(bin().args(["demo", "--list"]));
+    assert!(stdout(&out).contains("album 220979"), "{}", stdout(&out));
+
+    let out = run(bin().args(["demo", "12345"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "album 12345 is not in the demo's catalog: `jmcomic demo --list` shows what it has"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -91,7 +91,7 @@ pub const PLUGINS: &[PluginInfo] = &[
         summary: "one archive per album (after_album) or per chapter (after_photo): ZIP with \
                   pages stored, or AES-encrypted (`encrypt: {password}` / `{type: random}`), or 7z \
                   with header encryption (`encrypt: {impl: 7z}`); only the pages of that album or \
-                  chapter (no W7 race)",
+                  chapter, never those of a chapter still downloading",
     },
     PluginInfo {
         key: "img2pdf",
