@@ -47,7 +47,7 @@ pub fn run(args: &DemoArgs) -> Result<Outcome> {
         // Only the emulator's catalog exists here: say so, and where to see it.
         let known = match target.kind {
             jmcomic::Kind::Album => catalog.album(target.id.get()).is_some(),
-            _ => catalog.chapter(target.id.get()).is_some(),
+            jmcomic::Kind::Chapter => catalog.chapter(target.id.get()).is_some(),
         };
         if !known {
             return Err(UsageError(format!(
