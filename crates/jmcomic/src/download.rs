@@ -945,6 +945,12 @@ impl Downloader {
         let clashes = self.claim(&chapter, &dir, &images);
         turn.pass();
         let archived = &self.archived_pages(chapter.id).await;
+        let records = &{
+            let d = dir.clone();
+            tokio::task::spawn_blocking(move || storage::PageRecords::read(&d))
+                .await
+                .unwrap_or_default()
+        };
         let chapter_ref = &chapter;
         let dir_ref = &dir;
         let clashes = &clashes;
@@ -956,7 +962,7 @@ impl Downloader {
                     self.fail_page(album, chapter_ref, dir_ref, &image, reason.clone())
                 } else {
                     let recorded = archived.contains(&image.file_name);
-                    self.run_page(album, chapter_ref, dir_ref, image, recorded)
+                    self.run_page(album, chapter_ref, dir_ref, image, recorded, records)
                         .await
                 }
             })
@@ -1164,8 +1170,22 @@ impl Downloader {
         dir: &Path,
         image: Image,
         archived: bool,
+        records: &storage::PageRecords,
     ) -> PageRecord {
         let (path, target) = self.page_path(dir, &image);
+        let file = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let page = PageAt {
+            owner: records.owner(&file).map(|(c, n)| (c, n.to_owned())),
+            record: RecordAs {
+                dir: dir.to_owned(),
+                file,
+                chapter: chapter.id.get(),
+                cdn_name: image.file_name.clone(),
+            },
+        };
         let outcome = match self.inner.hooks.before_image(chapter, &image, &path) {
             Control::Skip => PageOutcome::Skipped,
             Control::Stop => {
@@ -1175,7 +1195,7 @@ impl Downloader {
                 }
             }
             Control::Continue => {
-                self.fetch_page(chapter, &image, &path, target, archived)
+                self.fetch_page(chapter, &image, &path, target, archived, page)
                     .await
             }
         };
@@ -1230,6 +1250,7 @@ impl Downloader {
         path: &Path,
         target: Option<Format>,
         archived: bool,
+        at: PageAt,
     ) -> PageOutcome {
         let cancelled = || PageOutcome::Failed {
             reason: Cause::Stopped(Stop::NotDownloaded),
@@ -1237,8 +1258,22 @@ impl Downloader {
         if self.inner.cancel.is_cancelled() {
             return cancelled();
         }
+        // A file an earlier run wrote for another chapter's page (two albums' chapters
+        // mapped to one folder by the rule) is never reused, nor overwritten.
+        if let Some((owner, owner_page)) = &at.owner
+            && (*owner, owner_page.as_str()) != (at.record.chapter, at.record.cdn_name.as_str())
+        {
+            return PageOutcome::Failed {
+                reason: Cause::ForeignPage {
+                    path: path.to_owned(),
+                    owner: format!("page {owner}/{owner_page}"),
+                    rule: self.inner.options.dir_rule.rule().to_owned(),
+                },
+            };
+        }
         let page = &self.inner.page;
-        if page.cache && self.existing_is_complete(path).await {
+        let adopt = (at.owner.is_none() && !self.inner.dry_run).then(|| at.record.clone());
+        if page.cache && self.existing_is_complete(path, adopt).await {
             return PageOutcome::Reused;
         }
         // Recorded as done and not where the rule puts it: the user moved (or removed) it;
@@ -1270,7 +1305,10 @@ impl Downloader {
                 Ok(b) => b,
                 Err(e) => return PageOutcome::Failed { reason: e.into() },
             };
-            match self.process_and_write(bytes, strips, target, path).await {
+            match self
+                .process_and_write(bytes, strips, target, path, at.record.clone())
+                .await
+            {
                 Ok(outcome) => return outcome,
                 Err(PageError::Corrupt(reason)) if attempt < CORRUPT_PAGE_REFETCHES => {
                     warn!(page = %image.cdn_path(), %reason, "page bytes are corrupt; fetching again");
@@ -1286,11 +1324,19 @@ impl Downloader {
 
     /// Whether a complete page is already at `path` (checked, not just present: a file left
     /// truncated by another tool is downloaded again).
-    async fn existing_is_complete(&self, path: &Path) -> bool {
+    /// A complete file that no record claims (the Python package's, or an older run's) is
+    /// recorded as this page's (`adopt`), so later albums sharing the folder are told.
+    async fn existing_is_complete(&self, path: &Path, adopt: Option<RecordAs>) -> bool {
         let p = path.to_owned();
-        let check = move |_: &mut Workspace| match std::fs::read(&p) {
-            Ok(bytes) => jmcomic_image::check_complete(&bytes).is_ok(),
-            Err(_) => false,
+        let check = move |_: &mut Workspace| {
+            let complete = match std::fs::read(&p) {
+                Ok(bytes) => jmcomic_image::check_complete(&bytes).is_ok(),
+                Err(_) => false,
+            };
+            if complete && let Some(r) = adopt {
+                r.write();
+            }
+            complete
         };
         matches!(self.on_cpu(check).await, Some(true))
     }
@@ -1302,6 +1348,7 @@ impl Downloader {
         strips: u32,
         target: Option<Format>,
         path: &Path,
+        record: RecordAs,
     ) -> std::result::Result<PageOutcome, PageError> {
         let settings = self.inner.page.clone();
         let path = path.to_owned();
@@ -1334,6 +1381,7 @@ impl Downloader {
             };
             storage::write_atomic(&path, data)
                 .map_err(|e| PageError::Other(Cause::io("write", &path, e)))?;
+            record.write();
             Ok(PageOutcome::Written {
                 downloaded: bytes.len() as u64,
                 written: data.len() as u64,
@@ -1379,6 +1427,33 @@ impl StageRuns {
     fn extend(&mut self, other: StageRuns) {
         self.outputs.extend(other.outputs);
         self.failures.extend(other.failures);
+    }
+}
+
+/// Where a page goes and whose file is there now (see [`storage::PAGE_RECORD`]).
+struct PageAt {
+    /// The chapter and CDN name the file at the page's path was written for, if recorded.
+    owner: Option<(u64, String)>,
+    /// How this page is recorded once written.
+    record: RecordAs,
+}
+
+/// A line of a directory's page record.
+#[derive(Clone)]
+struct RecordAs {
+    dir: PathBuf,
+    file: String,
+    chapter: u64,
+    cdn_name: String,
+}
+
+impl RecordAs {
+    /// Appends the line; a failure only costs the protection for this page, so it is
+    /// logged, not reported.
+    fn write(&self) {
+        if let Err(e) = storage::record_page(&self.dir, &self.file, self.chapter, &self.cdn_name) {
+            debug!(dir = %self.dir.display(), "cannot record page {}: {e}", self.file);
+        }
     }
 }
 

@@ -87,6 +87,22 @@ pub enum Cause {
         /// The page that keeps it (`page {chapter}/{file}`).
         owner: String,
     },
+    /// The page's file is another chapter's, written by an earlier run: the rule gives two
+    /// albums' chapters the same folder. It was neither reused nor overwritten.
+    #[error(
+        "{} holds {owner} (written earlier for another chapter): the dir_rule `{rule}` gives \
+         this chapter the same folder, so nothing was reused or overwritten; put an album \
+         element in the rule, e.g. `Bd / {{Aid}} / {{Pname}}`",
+        path.display()
+    )]
+    ForeignPage {
+        /// The file.
+        path: PathBuf,
+        /// The page it holds (`page {chapter}/{file}`).
+        owner: String,
+        /// The rule in use.
+        rule: String,
+    },
     /// The download was stopped (Ctrl-C, a cancelled token, a hook) before this was done.
     #[error("{}", .0.text())]
     Stopped(Stop),
@@ -147,7 +163,7 @@ impl Cause {
     }
 
     /// A short name of the kind of failure, for programs: `client`, `image`, `io`, `export`,
-    /// `dir_rule`, `name_clash`, `stopped`, `worker`, `mail`, `archive`, `plugin`.
+    /// `dir_rule`, `name_clash`, `foreign_page`, `stopped`, `worker`, `mail`, `archive`, `plugin`.
     pub fn kind(&self) -> &'static str {
         match self {
             Cause::Client(_) => "client",
@@ -156,6 +172,7 @@ impl Cause {
             Cause::Export(_) => "export",
             Cause::DirRule(_) => "dir_rule",
             Cause::NameClash { .. } => "name_clash",
+            Cause::ForeignPage { .. } => "foreign_page",
             Cause::Stopped(_) => "stopped",
             Cause::Worker => "worker",
             Cause::Mail(_) => "mail",
@@ -177,7 +194,9 @@ impl Cause {
     /// The file the failure is about, when there is one.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            Cause::Io { path, .. } | Cause::NameClash { path, .. } => Some(path),
+            Cause::Io { path, .. }
+            | Cause::NameClash { path, .. }
+            | Cause::ForeignPage { path, .. } => Some(path),
             Cause::Export(e) => Some(e.path()),
             _ => None,
         }

@@ -52,7 +52,8 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else {
+            } else if !jmcomic::storage::is_page_record(&p) {
+                // The folders' page records are not downloads.
                 out.push(p);
             }
         }

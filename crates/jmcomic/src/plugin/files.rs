@@ -218,7 +218,13 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             match e.file_type() {
                 Ok(t) if t.is_dir() => stack.push(p),
-                Ok(t) if t.is_file() && !crate::storage::is_temp_file(&p) => out.push(p),
+                Ok(t)
+                    if t.is_file()
+                        && !crate::storage::is_temp_file(&p)
+                        && !crate::storage::is_page_record(&p) =>
+                {
+                    out.push(p);
+                }
                 _ => {}
             }
         }

@@ -377,7 +377,7 @@ impl Stage for Cleanup {
         dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
         dirs.dedup();
         for d in dirs {
-            let _ = std::fs::remove_dir(&d);
+            crate::storage::remove_dir_if_only_record(&d);
         }
         // The album's own folder too, once empty (never the base directory).
         if cx.album_dir != cx.options.dir_rule.base_dir() {
@@ -403,8 +403,9 @@ fn delete_pages(pages: &[PathBuf]) {
         }
     }
     for d in dirs {
-        // Only removed when empty (something else may live there).
-        let _ = std::fs::remove_dir(&d);
+        // Only removed when nothing but the page record is left (something else may live
+        // there).
+        crate::storage::remove_dir_if_only_record(&d);
     }
     if removed > 0 {
         info!("delete_original_file: deleted {removed} page(s) after their export was checked");

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use jmcomic::{Control, FilterHooks, Hooks, JmId, PageOutcome, Target};
+use jmcomic::{ChapterReport, Control, FilterHooks, Hooks, JmId, PageOutcome, Target};
 use jmcomic_emulator::{Emulator, FaultKind, FaultRule, PageKind, Times};
 
 use crate::support::{Match, check_page, downloader, files_under, options};
@@ -59,9 +59,14 @@ async fn whole_catalog_is_correct() {
     // is checked with `.png` output in `conversions_and_decode_off`.)
     assert!(counts.contains_key(&std::mem::discriminant(&Match::SameBytes)));
     assert!(counts.contains_key(&std::mem::discriminant(&Match::Lossy(0.0, 0.0))));
-    // Nothing but pages on disk: no temporary files, no stray names.
+    // Nothing but pages on disk: no temporary files, no stray names (and one page record
+    // per chapter folder).
     let files = files_under(tmp.path());
     assert_eq!(files.len(), pages);
+    for f in &files {
+        let record = f.parent().unwrap().join(jmcomic::storage::PAGE_RECORD);
+        assert!(record.is_file(), "{}", record.display());
+    }
     for f in &files {
         let name = f.file_name().unwrap().to_str().unwrap();
         assert!(!name.starts_with('.'), "{name}");
@@ -584,4 +589,82 @@ async fn chapters_sharing_a_directory_never_overwrite_each_other() {
         assert_eq!(report.failures().len(), total - names.len());
         assert!(total > names.len(), "the chapters do share page names");
     }
+}
+
+/// The default rule `Bd_Pname` names chapter folders by title only: album 268849's `第1話`
+/// lands in album 220979's `第1話` folder. Its pages must not be taken for (nor written over)
+/// the other album's: the folder's page record says whose each file is.
+#[tokio::test]
+async fn another_albums_page_is_never_reused_or_overwritten() {
+    let emu = Emulator::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let first = downloader(options(&emu, tmp.path(), "Bd_Pname", ""))
+        .build()
+        .unwrap()
+        .album(JmId::new(220_979))
+        .await
+        .unwrap();
+    assert!(first.is_complete());
+    let shared = tmp.path().join("第1話");
+    let before: Vec<(String, Vec<u8>)> = std::fs::read_dir(&shared)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !jmcomic::storage::is_page_record(p))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+
+    // Another run, another album whose first chapter has the same title.
+    let second = downloader(options(&emu, tmp.path(), "Bd_Pname", ""))
+        .check_exception(false)
+        .build()
+        .unwrap()
+        .album(JmId::new(268_849))
+        .await
+        .unwrap();
+    let chapter = &second.chapters[0];
+    assert_eq!(chapter.id, JmId::new(268_849));
+    let mut foreign = 0;
+    for p in &chapter.pages {
+        match &p.outcome {
+            PageOutcome::Failed { reason } => {
+                assert_eq!(reason.kind(), "foreign_page", "{reason}");
+                let text = reason.to_string();
+                assert!(
+                    text.contains("page 220979/") && text.contains("`Bd_Pname`"),
+                    "{text}"
+                );
+                foreign += 1;
+            }
+            // Pages whose names the other album's chapter does not use are written.
+            PageOutcome::Written { .. } => {}
+            other => panic!("{}: {other:?}", p.file_name),
+        }
+    }
+    // 00001.webp and 00002.webp are the names both chapters use.
+    assert_eq!(foreign, 2);
+    // The first album's files are as they were, and still its pages.
+    for (name, bytes) in &before {
+        assert_eq!(&std::fs::read(shared.join(name)).unwrap(), bytes, "{name}");
+        check_page(&emu, 220_979, name, &shared.join(name));
+    }
+    // The other chapters of both albums have folders of their own and are complete.
+    assert!(second.chapters[1..].iter().all(ChapterReport::is_complete));
+
+    // Files no record claims (the Python package's, an older version's) are reused and
+    // claimed from then on.
+    std::fs::remove_file(shared.join(jmcomic::storage::PAGE_RECORD)).unwrap();
+    let again = downloader(options(&emu, tmp.path(), "Bd_Pname", ""))
+        .build()
+        .unwrap()
+        .album(JmId::new(220_979))
+        .await
+        .unwrap();
+    assert_eq!(again.pages_reused(), 13);
+    let record = jmcomic::storage::PageRecords::read(&shared);
+    assert_eq!(record.owner("00001.webp"), Some((220_979, "00001.webp")));
 }

@@ -101,7 +101,8 @@ pub fn check_page(emu: &Emulator, chapter: u64, file_name: &str, path: &Path) ->
     Match::Lossy(mean, worst)
 }
 
-/// Every file under a directory, recursively.
+/// Every file under a directory, recursively, but the directories' page records
+/// (`.jmcomic-pages`, see `jmcomic::storage::PAGE_RECORD`).
 pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
@@ -110,7 +111,7 @@ pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else {
+            } else if !jmcomic::storage::is_page_record(&p) {
                 out.push(p);
             }
         }
