@@ -6,15 +6,7 @@ use std::time::Duration;
 
 use jmcomic_emulator::Emulator;
 
-use crate::support::{bin, option_file, run, stderr, stdout};
-
-/// The JSON lines of `--json`.
-fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
-    stdout(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
+use crate::support::{bin, json_lines, option_file, run, stderr, stdout};
 
 fn with_plugins(opt: &Path, plugins: &str) {
     let mut text = std::fs::read_to_string(opt).unwrap();

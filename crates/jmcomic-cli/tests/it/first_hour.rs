@@ -5,14 +5,7 @@ use std::path::Path;
 
 use jmcomic_emulator::{Emulator, FaultKind, FaultRule, Times};
 
-use crate::support::{bin, files_under, option_file, run, stderr, stdout};
-
-fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
-    stdout(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
+use crate::support::{bin, files_under, json_lines, option_file, run, stderr, stdout};
 
 fn media_requests(emu: &Emulator) -> usize {
     emu.requests()
