@@ -61,6 +61,12 @@ pub struct DownloadArgs {
     #[arg(value_name = "IDS")]
     pub ids: Vec<String>,
 
+    /// Also download the ids a JSON document lists (`-` for stdin): the `--json` output of
+    /// `jmcomic search`, `rank`, `favorites list`, `show` or `archive list`, or any JSON with
+    /// ids (numbers, `"JM123"`/`"p456"` strings, objects with an `id`).
+    #[arg(long, value_name = "FILE")]
+    pub from_json: Option<PathBuf>,
+
     /// One JSON event per line on stdout (for bots) instead of progress bars.
     #[arg(long)]
     pub json: bool,
@@ -127,6 +133,49 @@ pub enum Command {
         #[command(subcommand)]
         action: ArchiveAction,
     },
+    /// An album's details and chapters, without downloading (the Python `jmv`).
+    Show(ShowArgs),
+    /// Save an album's cover image.
+    Cover(CoverArgs),
+}
+
+/// `show` arguments.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// An album or chapter id (`123`, `JM123`, `p456`, a URL).
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// The album as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `cover` arguments.
+#[derive(Debug, Args)]
+pub struct CoverArgs {
+    /// An album id (or one of its chapters).
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// The search-list cover (3:4) instead of the album page's.
+    #[arg(long)]
+    pub small: bool,
+
+    /// Where to save it (default: `<album id>.jpg`, or `<album id>_3x4.jpg`, in the current
+    /// folder).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print `{"path": ..., "bytes": ...}` on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// Which archive: `--archive FILE`, else the option file's `download.archive`.

@@ -40,7 +40,9 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 /// The subcommands, for putting global flags in their place and for suggestions.
-pub const COMMANDS: [&str; 5] = ["config", "demo", "plugins", "archive", "help"];
+pub const COMMANDS: [&str; 7] = [
+    "config", "demo", "plugins", "archive", "show", "cover", "help",
+];
 
 /// `jmcomic --option o.yml config show` means `jmcomic config show --option o.yml`: the
 /// global flags (`--option`, `-q`, `-v`) may come before a subcommand, as users type them
@@ -76,6 +78,8 @@ fn main() -> ExitCode {
         Some(Command::Demo(args)) => cmd::demo::run(&args),
         Some(Command::Plugins { action }) => cmd::plugins::run(&action),
         Some(Command::Archive { action }) => cmd::archive::run(&action),
+        Some(Command::Show(args)) => cmd::show::run(&args),
+        Some(Command::Cover(args)) => cmd::cover::run(&args),
         None => cmd::download::run(&cli.download),
     };
     ExitCode::from(exit_code(&result))

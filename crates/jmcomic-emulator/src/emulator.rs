@@ -646,6 +646,20 @@ impl Emulator {
         }
     }
 
+    /// Exactly the bytes the CDN serves for an album's cover (`small`: the `_3x4` size).
+    /// `None` if the album does not exist.
+    pub fn cover_bytes(&self, album_id: u64, small: bool) -> Option<Vec<u8>> {
+        self.shared.album(album_id)?;
+        let key = cover_key(album_id, small);
+        match self.shared.pages.get_blocking(&key) {
+            Ok(bytes) => Some(bytes.to_vec()),
+            Err(reason) => {
+                tracing::error!(album_id, %reason, "cover generation failed");
+                None
+            }
+        }
+    }
+
     /// The strip count the CDN applied to a page (0 = unscrambled, always 0 for GIFs).
     pub fn strip_count_used(&self, chapter_id: u64, file_name: &str) -> Option<u32> {
         self.shared

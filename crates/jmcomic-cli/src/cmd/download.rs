@@ -70,7 +70,30 @@ fn check_dir_writable(flag: &str, dir: &Path) -> Result<()> {
 
 /// Runs the download command.
 pub fn run(args: &DownloadArgs) -> Result<Outcome> {
-    let targets = parse_targets(&args.ids)?;
+    let mut targets = parse_targets(&args.ids)?;
+    if let Some(source) = &args.from_json {
+        let text = if source.as_os_str() == "-" {
+            std::io::read_to_string(std::io::stdin()).context("cannot read stdin")?
+        } else {
+            std::fs::read_to_string(source)
+                .with_context(|| format!("cannot read {}", source.display()))?
+        };
+        // One JSON document, or JSON lines (what `--json` commands print).
+        let values: Vec<serde_json::Value> = match serde_json::from_str(&text) {
+            Ok(v) => vec![v],
+            Err(_) => text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(serde_json::from_str)
+                .collect::<Result<_, _>>()
+                .map_err(|e| UsageError(format!("--from-json: not JSON: {e}")))?,
+        };
+        let found: Vec<Target> = values.iter().flat_map(super::targets_in_json).collect();
+        if found.is_empty() {
+            return Err(UsageError("--from-json: no id in the JSON".to_owned()).into());
+        }
+        targets.extend(found);
+    }
     let features = parse_features(&args.export, args.export_dir.as_deref())?;
     let mut options = load_options(&args.common)?;
     if let Some(a) = &args.archive {

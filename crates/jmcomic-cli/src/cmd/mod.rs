@@ -2,9 +2,11 @@
 
 pub mod archive;
 pub mod config;
+pub mod cover;
 pub mod demo;
 pub mod download;
 pub mod plugins;
+pub mod show;
 
 use anyhow::Result;
 use jmcomic::options::{OPTION_PATH_ENV, OptionLookup};
@@ -59,8 +61,118 @@ fn nearest_command(word: &str) -> Option<&'static str> {
         .map(|(_, c)| c)
 }
 
+/// A client built from the options, and a runtime to drive it, for the commands that ask
+/// the site something without downloading.
+pub fn site(options: &Options) -> Result<(jmcomic::client::Client, tokio::runtime::Runtime)> {
+    let client = options.client_builder()?.build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("jmcomic")
+        .build()?;
+    Ok((client, runtime))
+}
+
+/// The album an id names: the album itself, or a chapter's album.
+pub async fn album_of(
+    client: &jmcomic::client::Client,
+    target: Target,
+) -> Result<jmcomic::model::Album, jmcomic::client::Error> {
+    match target.kind {
+        jmcomic::Kind::Album => client.album(target.id).await,
+        jmcomic::Kind::Chapter => {
+            let chapter = client.chapter(target.id).await?;
+            client.album(chapter.album_id).await
+        }
+    }
+}
+
+/// Ids in any JSON: numbers, id strings (`"123"`, `"JM123"`, `"p456"`, URLs), objects with
+/// an `id` (a chapter when its `kind` says so), arrays and objects holding those, in order,
+/// each once. Used by `--from-json` to download what another command listed.
+pub fn targets_in_json(v: &serde_json::Value) -> Vec<Target> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<Target>) {
+        use serde_json::Value;
+        match v {
+            Value::Number(n) => {
+                if let Some(t) = n.as_u64().and_then(|n| Target::parse(&n.to_string()).ok()) {
+                    out.push(t);
+                }
+            }
+            Value::String(s) => out.extend(Target::parse(s).ok()),
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            Value::Object(m) => {
+                let id = m.get("id");
+                // A chapter: said by `kind`, or an entity with its album's id beside its own.
+                let chapter = m
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| k == "chapter" || k == "photo")
+                    || m.get("album_id").is_some_and(|a| Some(a) != id);
+                match id.and_then(|i| match i {
+                    Value::Number(n) => n.as_u64().map(|n| n.to_string()),
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                }) {
+                    Some(text) => {
+                        let text = if chapter && !text.starts_with(['p', 'P']) {
+                            format!("p{text}")
+                        } else {
+                            text
+                        };
+                        out.extend(Target::parse(&text).ok());
+                    }
+                    None => {
+                        // A wrapper (`{"items": [...]}`, a report): its values, in order.
+                        for key in ["album", "items", "albums", "results", "target", "targets"] {
+                            if let Some(inner) = m.get(key) {
+                                walk(inner, out);
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, &mut out);
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|t| seen.insert(*t));
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    use jmcomic::{JmId, Target};
+
+    #[test]
+    fn ids_are_found_in_any_json() {
+        let v = serde_json::json!({
+            "items": [
+                {"id": 123, "name": "a"},
+                {"id": "JM456"},
+                {"id": 789, "kind": "chapter"},
+                {"album": {"id": 11, "name": "x"}, "chapters": [{"id": 12, "album_id": 11}]},
+                {"id": 13, "album_id": 11},
+                "p1000",
+                2000,
+                {"id": 123}
+            ]
+        });
+        assert_eq!(
+            super::targets_in_json(&v),
+            [
+                Target::album(JmId::new(123)),
+                Target::album(JmId::new(456)),
+                Target::chapter(JmId::new(789)),
+                Target::album(JmId::new(11)),
+                Target::chapter(JmId::new(13)),
+                Target::chapter(JmId::new(1000)),
+                Target::album(JmId::new(2000)),
+            ]
+        );
+    }
+
     #[test]
     fn typos_of_commands_are_suggested() {
         assert_eq!(super::nearest_command("confg"), Some("config"));

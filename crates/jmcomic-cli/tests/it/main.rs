@@ -10,4 +10,5 @@ mod crash;
 mod exports;
 mod first_hour;
 mod reliability;
+mod site;
 mod support;
