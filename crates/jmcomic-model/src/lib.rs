@@ -14,11 +14,15 @@
 //! ```
 #![deny(missing_docs)]
 
+mod account;
 mod entity;
 mod error;
 mod id;
 mod text;
 
+pub use account::{
+    CheckIn, Comment, CommentPage, DailyDay, DailyEvent, FavoriteFolder, FavoritePage, User,
+};
 pub use entity::{
     Album, Chapter, DEFAULT_AUTHOR, Episode, Image, RelatedAlbum, ScrambleId, ScrambleSource,
     SearchItem, SearchPage,
