@@ -330,6 +330,10 @@ pub struct ClientOptions {
     /// `verify_tls` (new, default true): check TLS certificates. Also false when
     /// `meta_data.verify` is false.
     pub verify_tls: bool,
+    /// `session_file` (new): where `jmcomic login` keeps the logged-in session, and where
+    /// the client reads it from. `None`: the library keeps no session file (the command line
+    /// then uses its default place, see its `login` command).
+    pub session_file: Option<PathBuf>,
     /// `postman`.
     pub postman: Postman,
 }
@@ -346,6 +350,7 @@ impl Default for ClientOptions {
             app_version: None,
             timeout: None,
             verify_tls: true,
+            session_file: None,
             postman: Postman::default(),
         }
     }

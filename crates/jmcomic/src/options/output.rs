@@ -272,6 +272,15 @@ pub(crate) fn to_yaml(o: &Options) -> String {
         ("timeout", seconds(c.timeout, &builtin_timeouts)),
         ("verify_tls", Out::Bool(c.verify_tls)),
         (
+            "session_file",
+            or_null(
+                c.session_file
+                    .as_ref()
+                    .map(|p| Out::Str(p.display().to_string())),
+                "no session file",
+            ),
+        ),
+        (
             "postman",
             map(vec![
                 ("type", Out::Str(c.postman.kind.clone())),

@@ -137,6 +137,7 @@ pub(crate) struct RawClient {
     pub app_version: Field<String>,
     pub timeout: Field<f64>,
     pub verify_tls: Field<bool>,
+    pub session_file: Field<String>,
     pub postman: RawPostman,
 }
 
@@ -215,6 +216,7 @@ const CLIENT_KEYS: &[&str] = &[
     "app_version",
     "timeout",
     "verify_tls",
+    "session_file",
     "postman",
 ];
 const POSTMAN_KEYS: &[&str] = &["type", "meta_data", "metadata"];
@@ -614,6 +616,7 @@ impl RawOptions {
             app_version: c.field("app_version", read_scalar_text),
             timeout: c.float("timeout", "a positive number of seconds"),
             verify_tls: c.bool("verify_tls"),
+            session_file: c.string("session_file"),
             postman: RawPostman {
                 kind: pm.string("type"),
                 meta_data,

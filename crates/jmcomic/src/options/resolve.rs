@@ -596,6 +596,13 @@ fn resolve_client(
             .filter(|v| !v.is_empty()),
         timeout: seconds(raw.timeout, "client.timeout", problems),
         verify_tls: raw.verify_tls.or(true) && meta_verify != Some(false),
+        session_file: match raw.session_file {
+            Field::Set(s, line) if !s.trim().is_empty() => {
+                expand(&s, "client.session_file", line, env, problems)
+                    .map(|s| absolute(Path::new(&s)))
+            }
+            _ => None,
+        },
         postman: Postman {
             kind: raw.postman.kind.or(Postman::default().kind),
             meta_data,

@@ -303,6 +303,10 @@ fn every_key_is_applied_yaml_extension() {
     assert_eq!(c.app_version.as_deref(), Some("2.0.99"));
     assert_eq!(c.timeout, Some(12.5));
     assert!(!c.verify_tls);
+    assert_eq!(
+        c.session_file.as_deref(),
+        Some(Path::new("/srv/comics/.jm-session.json"))
+    );
     assert_eq!(c.postman.kind, "requests");
     let m = &c.postman.meta_data;
     assert_eq!(m.impersonate.as_deref(), Some("safari"));
