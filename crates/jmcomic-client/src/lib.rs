@@ -33,6 +33,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod builder;
 mod client;
 mod crypto;
 mod domain;
