@@ -2,17 +2,19 @@
 //! secrets in `Debug` output.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tracing::warn;
 
-use crate::client::{Client, Inner, Session, SetupState};
-use crate::domain::{Domain, DomainPool};
+use crate::client::{Client, Inner, SetupState};
+use crate::domain::Domain;
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
+use crate::session::SessionStore;
 use crate::site::{self, TemplateSecret};
+use crate::transport::{Limits, Transport};
 
 /// How requests reach the network.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -361,21 +363,22 @@ impl ClientBuilder {
                 .map_err(|e| Error::Build(format!("header `{k}`: {e}")))?;
             user_headers.insert(name, value);
         }
+        let session = SessionStore::new(self.cookies.clone(), self.app_version.clone());
+        let limits = Limits {
+            retry: self.retry,
+            timeout: self.timeout,
+            image_timeout: self.image_timeout,
+            max_body: self.max_api_body,
+            max_image_body: self.max_image_body,
+        };
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
-                api: RwLock::new(Arc::new(DomainPool::new(api))),
-                images: DomainPool::new(images),
                 setup: tokio::sync::Mutex::new(SetupState {
                     domains_checked: !(auto_domains && self.update_domains),
-                    session_ready: !self.require_cookies || !self.cookies.is_empty(),
+                    session_ready: !self.require_cookies || session.has_configured_cookies(),
                 }),
-                session: RwLock::new(Session {
-                    cookies: Vec::new(),
-                    app_version: self.app_version.clone(),
-                }),
+                transport: Transport::new(http, api, images, limits, user_headers, session),
                 scramble: Mutex::new(HashMap::new()),
-                user_headers,
                 cfg: self,
             }),
         })

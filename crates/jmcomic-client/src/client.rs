@@ -1,11 +1,10 @@
 //! The mobile-API client: the request engine, and one method per endpoint.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::sync::{Arc, LazyLock, Mutex, RwLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use jmcomic_model::{Album, Chapter, Image, JmId, Kind, ScrambleId, ScrambleSource, SearchPage};
 use regex::Regex;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -13,10 +12,10 @@ use serde_json::Value;
 use tracing::{debug, info, warn};
 
 use crate::crypto;
-use crate::domain::{Domain, DomainPool};
-use crate::error::{Attempt, Error, Result};
-use crate::retry::{Verdict, classify};
+use crate::domain::Domain;
+use crate::error::{Error, Result};
 use crate::site::{self, Endpoint, TemplateSecret};
+use crate::transport::{Transport, check_error_pages, check_status, truncate};
 use crate::wire::{self, AlbumDoc, MapError};
 
 pub use crate::builder::{ClientBuilder, Proxy};
@@ -73,29 +72,18 @@ impl std::fmt::Debug for Client {
 }
 
 pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
+    pub(crate) transport: Transport,
     pub(crate) cfg: ClientBuilder,
-    pub(crate) api: RwLock<Arc<DomainPool>>,
-    pub(crate) images: DomainPool,
     pub(crate) setup: tokio::sync::Mutex<SetupState>,
-    pub(crate) session: RwLock<Session>,
     /// Scramble ids by chapter, per client; the Python cache is global and keyed by album
     /// too, assuming all chapters of an album share one.
     // Spec §6.2.6, W8.
     pub(crate) scramble: Mutex<HashMap<JmId, ScrambleId>>,
-    pub(crate) user_headers: HeaderMap,
 }
 
 pub(crate) struct SetupState {
     pub(crate) domains_checked: bool,
     pub(crate) session_ready: bool,
-}
-
-pub(crate) struct Session {
-    /// Cookies from `/setting`.
-    pub(crate) cookies: Vec<(String, String)>,
-    /// App version for `tokenparam`; may be raised by `/setting`.
-    pub(crate) app_version: String,
 }
 
 /// What an API request returned.
@@ -140,28 +128,6 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Compares dotted versions numerically, missing parts as 0 (as the Python package does).
-// Spec §6.2.7.
-fn version_newer(candidate: &str, current: &str) -> bool {
-    let parse = |v: &str| -> Vec<u64> {
-        v.trim()
-            .split('.')
-            .map(|p| p.trim().parse().unwrap_or(0))
-            .collect()
-    };
-    let (a, b) = (parse(candidate), parse(current));
-    for i in 0..a.len().max(b.len()) {
-        let (x, y) = (
-            a.get(i).copied().unwrap_or(0),
-            b.get(i).copied().unwrap_or(0),
-        );
-        if x != y {
-            return x > y;
-        }
-    }
-    false
-}
-
 impl Client {
     /// A builder with the real site's defaults.
     pub fn builder() -> ClientBuilder {
@@ -170,7 +136,9 @@ impl Client {
 
     /// The API domains in use, in order.
     pub fn api_domains(&self) -> Vec<String> {
-        self.api_pool()
+        self.inner
+            .transport
+            .api_pool()
             .domains()
             .iter()
             .map(ToString::to_string)
@@ -180,7 +148,8 @@ impl Client {
     /// The image domains in use, in order.
     pub fn image_domains(&self) -> Vec<String> {
         self.inner
-            .images
+            .transport
+            .images()
             .domains()
             .iter()
             .map(ToString::to_string)
@@ -189,24 +158,7 @@ impl Client {
 
     /// The app version currently sent in `tokenparam`.
     pub fn app_version(&self) -> String {
-        self.inner.session.read().map_or_else(
-            |e| e.into_inner().app_version.clone(),
-            |s| s.app_version.clone(),
-        )
-    }
-
-    fn api_pool(&self) -> Arc<DomainPool> {
-        match self.inner.api.read() {
-            Ok(p) => Arc::clone(&p),
-            Err(e) => Arc::clone(&e.into_inner()),
-        }
-    }
-
-    fn with_session<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
-        match self.inner.session.write() {
-            Ok(mut s) => f(&mut s),
-            Err(e) => f(&mut e.into_inner()),
-        }
+        self.inner.transport.session.app_version()
     }
 
     /// Fetches an album (`GET /album`). A chapter id is followed to its album.
@@ -514,14 +466,15 @@ impl Client {
         path: &str,
         check: &(dyn Fn(&[u8]) -> std::result::Result<(), String> + '_),
     ) -> Result<Bytes> {
-        let referer = self
+        let t = &self.inner.transport;
+        let referer = t
             .api_pool()
             .domains()
             .first()
             .map(|d| d.base().to_owned())
             .unwrap_or_default();
-        let result = self
-            .with_domains(&self.inner.images, path, |domain| {
+        let result = t
+            .with_domains(t.images(), path, |domain| {
                 let referer = referer.clone();
                 async move {
                     let url = domain.url(path);
@@ -532,25 +485,17 @@ impl Client {
                     if let Ok(v) = HeaderValue::from_str(&referer) {
                         headers.insert(reqwest::header::REFERER, v);
                     }
-                    self.add_user_headers(&mut headers);
-                    self.add_cookies(&mut headers);
+                    t.add_user_headers(&mut headers);
+                    t.add_cookies(&mut headers);
                     debug!(%url, "image");
-                    let resp = self
-                        .inner
-                        .http
+                    let request = t
+                        .http()
                         .get(&url)
                         .headers(headers)
-                        .timeout(self.inner.cfg.image_timeout)
-                        .send()
-                        .await
-                        .map_err(|e| Error::Transport {
-                            url: url.clone(),
-                            source: e,
-                        })?;
-                    let status = resp.status().as_u16();
-                    let retry_after = retry_after(resp.headers());
-                    let body = read_body(resp, &url, self.inner.cfg.max_image_body).await?;
-                    check_status(status, &url, &body, retry_after, false)?;
+                        .timeout(t.limits.image_timeout);
+                    let reply = t.send(request, &url, t.limits.max_image_body).await?;
+                    check_status(&reply, &url, false)?;
+                    let body = reply.body;
                     if body.is_empty() {
                         return Err(Error::BadResponse {
                             url,
@@ -583,33 +528,6 @@ impl Client {
             h.insert(*k, HeaderValue::from_static(v));
         }
         h
-    }
-
-    fn add_user_headers(&self, h: &mut HeaderMap) {
-        for (k, v) in &self.inner.user_headers {
-            h.insert(k.clone(), v.clone());
-        }
-    }
-
-    fn add_cookies(&self, h: &mut HeaderMap) {
-        let session = match self.inner.session.read() {
-            Ok(s) => s.cookies.clone(),
-            Err(e) => e.into_inner().cookies.clone(),
-        };
-        let user = &self.inner.cfg.cookies;
-        let mut parts: Vec<String> = session
-            .iter()
-            .filter(|(k, _)| !user.iter().any(|(uk, _)| uk == k))
-            .chain(user.iter())
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        parts.retain(|p| !p.is_empty());
-        if parts.is_empty() {
-            return;
-        }
-        if let Ok(v) = HeaderValue::from_str(&parts.join("; ")) {
-            h.insert(reqwest::header::COOKIE, v);
-        }
     }
 
     /// Domain refresh and session cookies, once, before the first request that needs them.
@@ -647,16 +565,14 @@ impl Client {
             _ => None,
         };
         let adopt = self.inner.cfg.adopt_site_version;
-        self.with_session(|s| {
+        self.inner.transport.session.write(|s| {
             if !resp.set_cookies.is_empty() {
                 s.cookies = resp.set_cookies;
             }
             if let Some(v) = announced
                 && adopt
-                && version_newer(&v, &s.app_version)
             {
-                info!(from = %s.app_version, to = %v, "the site announces a newer app version; using it");
-                s.app_version = v;
+                s.offer_app_version(v);
             }
         });
         Ok(())
@@ -670,11 +586,7 @@ impl Client {
             match self.fetch_domain_server(url).await {
                 Ok(list) if !list.is_empty() => {
                     info!(%url, domains = ?list, "API domains from the domain server");
-                    let pool = Arc::new(DomainPool::new(list));
-                    match self.inner.api.write() {
-                        Ok(mut p) => *p = pool,
-                        Err(e) => *e.into_inner() = pool,
-                    }
+                    self.inner.transport.set_api_domains(list);
                     return;
                 }
                 Ok(_) => warn!(%url, "domain server lists no domains"),
@@ -685,20 +597,11 @@ impl Client {
     }
 
     async fn fetch_domain_server(&self, url: &str) -> Result<Vec<Domain>> {
-        let resp = self
-            .inner
-            .http
-            .get(url)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .map_err(|e| Error::Transport {
-                url: url.to_owned(),
-                source: e,
-            })?;
-        let status = resp.status().as_u16();
-        let body = read_body(resp, url, 1 << 20).await?;
-        check_status(status, url, &body, None, false)?;
+        let t = &self.inner.transport;
+        let request = t.http().get(url).timeout(Duration::from_secs(10));
+        let reply = t.send(request, url, 1 << 20).await?;
+        check_status(&reply, url, false)?;
+        let body = reply.body;
         let bad = |reason: String| Error::BadResponse {
             url: url.to_owned(),
             reason,
@@ -761,11 +664,13 @@ impl Client {
         query: &[(&str, String)],
         secret: &str,
     ) -> Result<ApiResponse> {
-        let pool = self.api_pool();
-        self.with_domains(&pool, ep.path(), |domain| {
-            self.attempt(domain, ep, query, secret)
-        })
-        .await
+        let pool = self.inner.transport.api_pool();
+        self.inner
+            .transport
+            .with_domains(&pool, ep.path(), |domain| {
+                self.attempt(domain, ep, query, secret)
+            })
+            .await
     }
 
     async fn attempt(
@@ -792,8 +697,9 @@ impl Client {
             reason: e.to_string(),
         })?;
         let url_text = url.to_string();
+        let t = &self.inner.transport;
         let mut headers = Self::base_headers();
-        self.add_user_headers(&mut headers);
+        t.add_user_headers(&mut headers);
         let version = self.app_version();
         headers.insert(
             "token",
@@ -805,32 +711,13 @@ impl Client {
             HeaderValue::from_str(&crypto::tokenparam(ts, &version))
                 .map_err(|e| Error::Build(e.to_string()))?,
         );
-        self.add_cookies(&mut headers);
+        t.add_cookies(&mut headers);
         debug!(url = %url_text, "api");
-        let resp = self
-            .inner
-            .http
-            .get(url)
-            .headers(headers)
-            .timeout(self.inner.cfg.timeout)
-            .send()
-            .await
-            .map_err(|e| Error::Transport {
-                url: url_text.clone(),
-                source: e,
-            })?;
-        let status = resp.status().as_u16();
-        let retry_after = retry_after(resp.headers());
-        let set_cookies = set_cookies(resp.headers());
-        let body = read_body(resp, &url_text, self.inner.cfg.max_api_body).await?;
-        check_status(
-            status,
-            &url_text,
-            &body,
-            retry_after,
-            ep == Endpoint::ChapterViewTemplate,
-        )?;
-        let text = String::from_utf8_lossy(&body);
+        let request = t.http().get(url).headers(headers).timeout(t.limits.timeout);
+        let reply = t.send(request, &url_text, t.limits.max_body).await?;
+        check_status(&reply, &url_text, ep == Endpoint::ChapterViewTemplate)?;
+        let set_cookies = reply.set_cookies;
+        let text = String::from_utf8_lossy(&reply.body);
         check_error_pages(&text, &url_text)?;
         if !ep.is_json() {
             return Ok(ApiResponse {
@@ -887,94 +774,6 @@ impl Client {
             set_cookies,
         })
     }
-
-    /// Runs `attempt` over the pool's domains, round after round (see [`RetryPolicy`]):
-    /// a failing domain hands over to the next at once; waiting happens only between rounds.
-    async fn with_domains<T, F, Fut>(
-        &self,
-        pool: &DomainPool,
-        what: &str,
-        mut attempt: F,
-    ) -> Result<T>
-    where
-        F: FnMut(Domain) -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        const MAX_RECORDED: usize = 64;
-        let policy = self.inner.cfg.retry;
-        let mut attempts: Vec<Attempt> = Vec::new();
-        let mut last: Option<Error> = None;
-        if pool.len() == 0 {
-            return Err(Error::InvalidDomain {
-                domain: String::new(),
-                reason: "no domains configured".to_owned(),
-            });
-        }
-        for round in 0..=policy.retry_times {
-            let mut wait_hint: Option<Duration> = None;
-            for index in pool.order() {
-                let Some(domain) = pool.get(index).cloned() else {
-                    continue;
-                };
-                match attempt(domain.clone()).await {
-                    Ok(v) => {
-                        pool.mark_good(index);
-                        return Ok(v);
-                    }
-                    Err(e) => {
-                        let verdict = classify(&e);
-                        if verdict == Verdict::Fatal {
-                            return Err(e);
-                        }
-                        // Retries are routine (the summary reports what finally failed), so
-                        // they are shown with -v only.
-                        info!(target: "jmcomic_client::retry", domain = %domain, round, error = %e, "request failed, trying the next domain");
-                        if let Verdict::Wait(d) = verdict {
-                            wait_hint = Some(wait_hint.map_or(d, |w| w.max(d)));
-                        }
-                        if attempts.len() >= MAX_RECORDED {
-                            attempts.remove(0);
-                        }
-                        attempts.push(Attempt {
-                            domain: domain.to_string(),
-                            error: e.to_string(),
-                            status: match &e {
-                                Error::Status { status, .. } => Some(*status),
-                                Error::Blocked { status, .. } => Some(*status),
-                                _ => None,
-                            },
-                        });
-                        last = Some(e);
-                    }
-                }
-            }
-            if round < policy.retry_times {
-                let wait = policy.backoff(
-                    round,
-                    wait_hint.or(last.as_ref().and_then(Error::retry_after)),
-                );
-                // One line per round (shown without a terminal, and at -v): a long retry
-                // loop is not silent.
-                info!(
-                    target: "jmcomic_client::retry",
-                    "{what}: every domain failed (round {} of {}); trying again in {:.1}s",
-                    round + 1,
-                    policy.retry_times + 1,
-                    wait.as_secs_f64()
-                );
-                tokio::time::sleep(wait).await;
-            }
-        }
-        Err(Error::AllDomainsFailed {
-            what: what.to_owned(),
-            domains: pool.domains().iter().map(ToString::to_string).collect(),
-            attempts,
-            last: Box::new(last.unwrap_or_else(|| Error::BadResponse {
-                url: what.to_owned(),
-                reason: "no attempt was made".to_owned(),
-            })),
-        })
-    }
 }
 
 /// `var scramble_id = N;` in a chapter template.
@@ -1013,132 +812,6 @@ fn unreachable_text<T>(ep: Endpoint) -> Result<T> {
     })
 }
 
-fn truncate(text: &str, max_chars: usize) -> String {
-    let mut out: String = text.chars().take(max_chars).collect();
-    if text.chars().count() > max_chars {
-        out.push('…');
-    }
-    out
-}
-
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    // Only the delta-seconds form; an HTTP date is rare and then the backoff applies.
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-fn set_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|c| {
-            let pair = c.split(';').next()?;
-            let (k, v) = pair.split_once('=')?;
-            let k = k.trim();
-            (!k.is_empty()).then(|| (k.to_owned(), v.trim().to_owned()))
-        })
-        .collect()
-}
-
-/// Reads a body, refusing to hold more than `limit` bytes (a hostile or broken server cannot
-/// make the client allocate without bound).
-async fn read_body(mut resp: reqwest::Response, url: &str, limit: u64) -> Result<Bytes> {
-    if resp.content_length().is_some_and(|n| n > limit) {
-        return Err(Error::TooLarge {
-            url: url.to_owned(),
-            limit,
-        });
-    }
-    let capacity = resp.content_length().unwrap_or(0).min(limit) as usize;
-    let mut buf = BytesMut::with_capacity(capacity);
-    while let Some(chunk) = resp.chunk().await.map_err(|e| Error::Transport {
-        url: url.to_owned(),
-        source: e,
-    })? {
-        if (buf.len() + chunk.len()) as u64 > limit {
-            return Err(Error::TooLarge {
-                url: url.to_owned(),
-                limit,
-            });
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf.freeze())
-}
-
-/// Turns HTTP statuses into errors.
-// Spec §6.2.8, §6.3.4.
-fn check_status(
-    status: u16,
-    url: &str,
-    body: &[u8],
-    retry_after: Option<Duration>,
-    signature_sensitive: bool,
-) -> Result<()> {
-    if (200..300).contains(&status) {
-        return Ok(());
-    }
-    if status == 403 {
-        let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
-        if text.contains(site::CLOUDFLARE_CHALLENGE_TEXT) {
-            return Err(Error::Blocked {
-                url: url.to_owned(),
-                status,
-                reason: "Cloudflare challenge (\"Just a moment...\"): this IP or client is flagged; try another domain or a proxy".to_owned(),
-            });
-        }
-        if signature_sensitive {
-            // The chapter template answers 403 to a signature made with the wrong secret
-            // (spec §6.2.2): a definite answer about the secret, not about the domain.
-            return Err(Error::Rejected {
-                url: url.to_owned(),
-                message: "HTTP 403 for this signature".to_owned(),
-            });
-        }
-        return Err(Error::Blocked {
-            url: url.to_owned(),
-            status,
-            reason: "forbidden: region blocked or crawler detected (spec §6.3.4)".to_owned(),
-        });
-    }
-    Err(Error::Status {
-        url: url.to_owned(),
-        status,
-        retry_after,
-    })
-}
-
-/// The site's own error pages sent with HTTP 200: only short bodies are checked, as the
-/// Python package does, so real content mentioning the words is safe.
-// Spec §6.3.4.
-fn check_error_pages(text: &str, url: &str) -> Result<()> {
-    if text.len() > 500 {
-        return Ok(());
-    }
-    if text.contains(site::MYSQL_ERROR_TEXT) {
-        return Err(Error::BadResponse {
-            url: url.to_owned(),
-            reason: "the site's database is unreachable (\"Could not connect to mysql\")"
-                .to_owned(),
-        });
-    }
-    if text.contains(site::RESTRICTED_TEXT) {
-        return Err(Error::Blocked {
-            url: url.to_owned(),
-            status: 200,
-            reason: "the site refuses this IP's region (\"Restricted Access!\"); try another domain or a proxy".to_owned(),
-        });
-    }
-    Ok(())
-}
-
 /// Finds the JSON envelope in a body: the whole trimmed text, or else the first complete
 /// object with a `code` key among the first few `{` positions. Unlike the Python fallback (a
 /// non-greedy regex) this recovers nested objects surrounded by garbage.
@@ -1172,47 +845,5 @@ mod tests {
         assert_eq!(v["data"]["a"]["b"], 1);
         assert!(parse_envelope("<html>nope</html>").is_none());
         assert!(parse_envelope("").is_none());
-    }
-
-    #[test]
-    fn versions() {
-        assert!(version_newer("2.1.13", "2.1.12"));
-        assert!(version_newer("2.2", "2.1.12"));
-        assert!(!version_newer("2.1.12", "2.1.12"));
-        assert!(!version_newer("2.1", "2.1.0"));
-        assert!(!version_newer("garbage", "2.1.12"));
-    }
-
-    #[test]
-    fn cookies_and_retry_after() {
-        let mut h = HeaderMap::new();
-        h.append("set-cookie", HeaderValue::from_static("ipm5=abc; Path=/"));
-        h.append("set-cookie", HeaderValue::from_static("x=1"));
-        h.append("set-cookie", HeaderValue::from_static("=bad"));
-        assert_eq!(
-            set_cookies(&h),
-            [
-                ("ipm5".to_owned(), "abc".to_owned()),
-                ("x".to_owned(), "1".to_owned())
-            ]
-        );
-        h.insert("retry-after", HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
-    }
-
-    #[test]
-    fn error_pages() {
-        assert!(
-            check_error_pages(site::MYSQL_ERROR_TEXT, "u")
-                .unwrap_err()
-                .is_transient()
-        );
-        assert!(
-            check_error_pages("Restricted Access!", "u")
-                .unwrap_err()
-                .is_blocked()
-        );
-        let long = format!("{}{}", "x".repeat(600), site::MYSQL_ERROR_TEXT);
-        assert!(check_error_pages(&long, "u").is_ok());
     }
 }

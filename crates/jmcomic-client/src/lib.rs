@@ -41,8 +41,10 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod retry;
+mod session;
 pub mod site;
 mod tls;
+mod transport;
 mod wire;
 
 pub use client::{Client, ClientBuilder, Proxy};
