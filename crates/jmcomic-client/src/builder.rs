@@ -1,14 +1,14 @@
 //! Setting up a [`Client`]: every knob, with the site's defaults, and the redaction of
 //! secrets in `Debug` output.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tracing::warn;
 
-use crate::client::{Client, Inner, SetupState};
+use crate::api::{ApiProtocol, ApiSettings};
+use crate::client::{Client, Inner};
 use crate::domain::Domain;
 use crate::error::{Error, Result};
 use crate::retry::RetryPolicy;
@@ -45,25 +45,25 @@ impl std::fmt::Debug for Proxy {
 /// Its `Debug` output hides cookie and credential values.
 #[derive(Clone)]
 pub struct ClientBuilder {
-    pub(crate) api_domains: Vec<String>,
-    pub(crate) image_domains: Vec<String>,
-    pub(crate) domain_server_urls: Vec<String>,
-    pub(crate) update_domains: bool,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) timeout: Duration,
-    pub(crate) image_timeout: Duration,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) read_timeout: Duration,
-    pub(crate) proxy: Proxy,
-    pub(crate) cookies: Vec<(String, String)>,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) app_version: String,
-    pub(crate) adopt_site_version: bool,
-    pub(crate) template_secret: TemplateSecret,
-    pub(crate) require_cookies: bool,
-    pub(crate) accept_invalid_certs: bool,
-    pub(crate) max_api_body: u64,
-    pub(crate) max_image_body: u64,
+    api_domains: Vec<String>,
+    image_domains: Vec<String>,
+    domain_server_urls: Vec<String>,
+    update_domains: bool,
+    retry: RetryPolicy,
+    timeout: Duration,
+    image_timeout: Duration,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    proxy: Proxy,
+    cookies: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    app_version: String,
+    adopt_site_version: bool,
+    template_secret: TemplateSecret,
+    require_cookies: bool,
+    accept_invalid_certs: bool,
+    max_api_body: u64,
+    max_image_body: u64,
 }
 
 impl Default for ClientBuilder {
@@ -371,14 +371,25 @@ impl ClientBuilder {
             max_body: self.max_api_body,
             max_image_body: self.max_image_body,
         };
+        let api_settings = ApiSettings {
+            refresh_domains: auto_domains && self.update_domains,
+            need_session: self.require_cookies && !session.has_configured_cookies(),
+            template_secret: self.template_secret,
+            adopt_site_version: self.adopt_site_version,
+            domain_server_urls: self.domain_server_urls.clone(),
+        };
+        let transport = Arc::new(Transport::new(
+            http,
+            api,
+            images,
+            limits,
+            user_headers,
+            session,
+        ));
         Ok(Client {
             inner: Arc::new(Inner {
-                setup: tokio::sync::Mutex::new(SetupState {
-                    domains_checked: !(auto_domains && self.update_domains),
-                    session_ready: !self.require_cookies || session.has_configured_cookies(),
-                }),
-                transport: Transport::new(http, api, images, limits, user_headers, session),
-                scramble: Mutex::new(HashMap::new()),
+                api: ApiProtocol::new(Arc::clone(&transport), api_settings),
+                transport,
                 cfg: self,
             }),
         })

@@ -33,9 +33,10 @@
 //! ```
 #![deny(missing_docs)]
 
+mod api;
 mod builder;
+mod cdn;
 mod client;
-mod crypto;
 mod domain;
 mod error;
 #[doc(hidden)]
@@ -45,7 +46,6 @@ mod session;
 pub mod site;
 mod tls;
 mod transport;
-mod wire;
 
 pub use client::{Client, ClientBuilder, Proxy};
 pub use domain::Domain;
