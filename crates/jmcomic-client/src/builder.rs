@@ -11,6 +11,7 @@ use crate::api::{ApiProtocol, ApiSettings};
 use crate::client::{Client, Inner};
 use crate::domain::Domain;
 use crate::error::{Error, Result};
+use crate::protocol::{Protocol, ProtocolKind};
 use crate::retry::RetryPolicy;
 use crate::session::SessionStore;
 use crate::site::{self, TemplateSecret};
@@ -60,6 +61,7 @@ pub struct ClientBuilder {
     app_version: String,
     adopt_site_version: bool,
     template_secret: TemplateSecret,
+    protocol: ProtocolKind,
     require_cookies: bool,
     accept_invalid_certs: bool,
     max_api_body: u64,
@@ -120,6 +122,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("headers", &headers)
             .field("app_version", &self.app_version)
             .field("template_secret", &self.template_secret)
+            .field("protocol", &self.protocol)
             .field("require_cookies", &self.require_cookies)
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .finish_non_exhaustive()
@@ -148,6 +151,7 @@ impl ClientBuilder {
             app_version: site::APP_VERSION.to_owned(),
             adopt_site_version: true,
             template_secret: TemplateSecret::default(),
+            protocol: ProtocolKind::Api,
             require_cookies: true,
             accept_invalid_certs: false,
             max_api_body: 16 << 20,
@@ -274,6 +278,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Which of the site's protocols to speak (default [`ProtocolKind::Api`]). Whatever the
+    /// protocol, requests go through the same domain rotation and retries, carry the same
+    /// cookies, and images come from the same CDN.
+    pub fn protocol(mut self, kind: ProtocolKind) -> Self {
+        self.protocol = kind;
+        self
+    }
+
     /// Whether album and chapter requests need session cookies from `/setting` first
     /// (default true: without them the site answers every album with a placeholder album).
     // Spec §6.2.7.
@@ -371,13 +383,7 @@ impl ClientBuilder {
             max_body: self.max_api_body,
             max_image_body: self.max_image_body,
         };
-        let api_settings = ApiSettings {
-            refresh_domains: auto_domains && self.update_domains,
-            need_session: self.require_cookies && !session.has_configured_cookies(),
-            template_secret: self.template_secret,
-            adopt_site_version: self.adopt_site_version,
-            domain_server_urls: self.domain_server_urls.clone(),
-        };
+        let need_session = self.require_cookies && !session.has_configured_cookies();
         let transport = Arc::new(Transport::new(
             http,
             api,
@@ -386,9 +392,28 @@ impl ClientBuilder {
             user_headers,
             session,
         ));
+        let protocol = match self.protocol {
+            ProtocolKind::Api => Protocol::Api(ApiProtocol::new(
+                Arc::clone(&transport),
+                ApiSettings {
+                    refresh_domains: auto_domains && self.update_domains,
+                    need_session,
+                    template_secret: self.template_secret,
+                    adopt_site_version: self.adopt_site_version,
+                    domain_server_urls: self.domain_server_urls.clone(),
+                },
+            )),
+            // The web protocol plugs in here (spec §6.3; see `crate::protocol`).
+            ProtocolKind::Html => {
+                return Err(Error::Unsupported {
+                    protocol: ProtocolKind::Html,
+                    what: "be used yet: it is not implemented (use the API protocol)".to_owned(),
+                });
+            }
+        };
         Ok(Client {
             inner: Arc::new(Inner {
-                api: ApiProtocol::new(Arc::clone(&transport), api_settings),
+                protocol,
                 transport,
                 cfg: self,
             }),
@@ -429,5 +454,27 @@ mod tests {
     fn proxy_redaction() {
         assert_eq!(redact_userinfo("http://user:pw@h:1"), "http://***@h:1/");
         assert_eq!(redact_userinfo("h:1"), "h:1");
+    }
+
+    #[test]
+    fn the_web_protocol_is_not_built_yet() {
+        let client = ClientBuilder::new().proxy(Proxy::None).build().unwrap();
+        assert_eq!(client.protocol(), ProtocolKind::Api);
+        let e = ClientBuilder::new()
+            .protocol(ProtocolKind::Html)
+            .proxy(Proxy::None)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Unsupported {
+                    protocol: ProtocolKind::Html,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("web (HTML) protocol"), "{e}");
     }
 }

@@ -73,7 +73,7 @@ impl Client {
         check: &(dyn Fn(&[u8]) -> std::result::Result<(), String> + '_),
     ) -> Result<Bytes> {
         let t = &self.inner.transport;
-        let base = self.inner.api.image_headers();
+        let base = self.inner.protocol.image_headers();
         let result = t
             .with_domains(t.images(), path, |domain| {
                 let mut headers = base.clone();

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use jmcomic_model::{Album, Chapter, JmId, ScrambleId, SearchPage};
 
-use crate::api::ApiProtocol;
 use crate::error::Result;
+use crate::protocol::{Protocol, ProtocolKind, Site};
 use crate::transport::Transport;
 
 pub use crate::builder::{ClientBuilder, Proxy};
@@ -67,7 +67,7 @@ pub(crate) struct Inner {
     /// HTTP, domain pools, retry engine, session: shared by the protocol and the CDN.
     pub(crate) transport: Arc<Transport>,
     /// The protocol entity requests go to.
-    pub(crate) api: ApiProtocol,
+    pub(crate) protocol: Protocol,
     /// The settings it was built with (shown by `Debug`, secrets hidden).
     pub(crate) cfg: ClientBuilder,
 }
@@ -76,6 +76,11 @@ impl Client {
     /// A builder with the real site's defaults.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::new()
+    }
+
+    /// The protocol this client speaks.
+    pub fn protocol(&self) -> ProtocolKind {
+        self.inner.protocol.kind()
     }
 
     /// The API domains in use, in order.
@@ -108,7 +113,7 @@ impl Client {
     /// Fetches an album (`GET /album`). A chapter id is followed to its album.
     // Spec §6.2.5.
     pub async fn album(&self, id: JmId) -> Result<Album> {
-        self.inner.api.album(id).await
+        self.inner.protocol.album(id).await
     }
 
     /// Fetches a chapter with its page list (`GET /chapter`) and scramble id (see
@@ -118,7 +123,7 @@ impl Client {
     /// the chapter exists (for a missing chapter, "not found" is the whole story).
     // Spec §6.2.5, §6.2.6.
     pub async fn chapter(&self, id: JmId) -> Result<Chapter> {
-        self.inner.api.chapter(id).await
+        self.inner.protocol.chapter(id).await
     }
 
     /// Completes a chapter taken from [`Album::chapters`] with its page list and scramble
@@ -138,7 +143,7 @@ impl Client {
     /// are errors, not fallbacks.
     // Spec §6.2.6, W8.
     pub async fn scramble_id(&self, chapter: JmId) -> Result<ScrambleId> {
-        self.inner.api.scramble_id(chapter).await
+        self.inner.protocol.scramble_id(chapter).await
     }
 
     /// Searches the site (`GET /search`). `main_tag`: 0 site, 1 work, 2 author, 3 tag,
@@ -154,7 +159,7 @@ impl Client {
         time: &str,
     ) -> Result<SearchPage> {
         self.inner
-            .api
+            .protocol
             .search(query, page, main_tag, order, time)
             .await
     }

@@ -41,6 +41,7 @@ mod domain;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod protocol;
 mod retry;
 mod session;
 pub mod site;
@@ -50,5 +51,6 @@ mod transport;
 pub use client::{Client, ClientBuilder, Proxy};
 pub use domain::Domain;
 pub use error::{Attempt, Error, Result};
+pub use protocol::ProtocolKind;
 pub use retry::RetryPolicy;
 pub use site::TemplateSecret;

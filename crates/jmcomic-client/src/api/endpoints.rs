@@ -10,17 +10,18 @@ use super::ApiProtocol;
 use super::envelope::{ApiResponse, Payload};
 use super::wire::{self, AlbumDoc, MapError};
 use crate::error::{Error, Result};
+use crate::protocol::Site;
 use crate::site::{self, Endpoint, TemplateSecret};
 use crate::transport::truncate;
 
 static SCRAMBLE_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"var scramble_id = (\d+);").expect("static regex is valid"));
 
-impl ApiProtocol {
+impl Site for ApiProtocol {
     /// `GET /album`, following a chapter id to its album and renewing the session once when
     /// the site answers with its placeholder.
     // Spec §6.2.5.
-    pub(crate) async fn album(&self, id: JmId) -> Result<Album> {
+    async fn album(&self, id: JmId) -> Result<Album> {
         let mut asked = id;
         let mut renewed = false;
         let mut redirected = false;
@@ -73,7 +74,7 @@ impl ApiProtocol {
     /// is logged only when the chapter exists (for a missing chapter, "not found" is the
     /// whole story).
     // Spec §6.2.5, §6.2.6.
-    pub(crate) async fn chapter(&self, id: JmId) -> Result<Chapter> {
+    async fn chapter(&self, id: JmId) -> Result<Chapter> {
         let (chapter, (scramble, notes)) =
             tokio::join!(self.chapter_detail(id), self.scramble_id_noting(id));
         let mut chapter = match chapter {
@@ -92,6 +93,58 @@ impl ApiProtocol {
         Ok(chapter)
     }
 
+    /// The scramble id from `GET /chapter_view_template`, trying the secrets of the
+    /// [`TemplateSecret`] policy; the usual value, marked assumed, when none works.
+    // Spec §6.2.6, W8.
+    async fn scramble_id(&self, chapter: JmId) -> Result<ScrambleId> {
+        let (result, notes) = self.scramble_id_noting(chapter).await;
+        for note in notes {
+            warn!(chapter = %chapter, "{note}");
+        }
+        result
+    }
+
+    /// Searches the site (`GET /search`). `main_tag`: 0 site, 1 work, 2 author, 3 tag,
+    /// 4 character; `order`: `mr` latest, `mv` most viewed, `mp`, `tf`; `time`: `a` all, `t`
+    /// today, `w` week, `m` month.
+    // Spec §6.2.3.
+    async fn search(
+        &self,
+        query: &str,
+        page: u32,
+        main_tag: u8,
+        order: &str,
+        time: &str,
+    ) -> Result<SearchPage> {
+        let params = [
+            ("main_tag", main_tag.to_string()),
+            ("search_query", query.to_owned()),
+            ("page", page.max(1).to_string()),
+            ("o", order.to_owned()),
+            ("t", time.to_owned()),
+        ];
+        let resp = self.call(Endpoint::Search, &params).await?;
+        match resp.payload {
+            Payload::Data(v) => wire::search(&v, page.max(1)).map_err(|e| Error::BadResponse {
+                url: Endpoint::Search.path().to_owned(),
+                reason: match e {
+                    MapError::Missing => "no search result object".to_owned(),
+                    MapError::Malformed(r) => r,
+                },
+            }),
+            Payload::Empty(_) => Ok(SearchPage {
+                query: query.to_owned(),
+                total: 0,
+                page: page.max(1),
+                items: Vec::new(),
+                redirect: None,
+            }),
+            Payload::Text(_) => unreachable_text(Endpoint::Search),
+        }
+    }
+}
+
+impl ApiProtocol {
     async fn chapter_detail(&self, id: JmId) -> Result<Chapter> {
         let mut renewed = false;
         loop {
@@ -128,17 +181,6 @@ impl ApiProtocol {
                 }
             }
         }
-    }
-
-    /// The scramble id from `GET /chapter_view_template`, trying the secrets of the
-    /// [`TemplateSecret`] policy; the usual value, marked assumed, when none works.
-    // Spec §6.2.6, W8.
-    pub(crate) async fn scramble_id(&self, chapter: JmId) -> Result<ScrambleId> {
-        let (result, notes) = self.scramble_id_noting(chapter).await;
-        for note in notes {
-            warn!(chapter = %chapter, "{note}");
-        }
-        result
     }
 
     /// [`Self::scramble_id`], with what went wrong on the way returned as sentences instead
@@ -217,45 +259,6 @@ impl ApiProtocol {
             map.clear();
         }
         map.insert(chapter, s);
-    }
-
-    /// Searches the site (`GET /search`). `main_tag`: 0 site, 1 work, 2 author, 3 tag,
-    /// 4 character; `order`: `mr` latest, `mv` most viewed, `mp`, `tf`; `time`: `a` all, `t`
-    /// today, `w` week, `m` month.
-    // Spec §6.2.3.
-    pub(crate) async fn search(
-        &self,
-        query: &str,
-        page: u32,
-        main_tag: u8,
-        order: &str,
-        time: &str,
-    ) -> Result<SearchPage> {
-        let params = [
-            ("main_tag", main_tag.to_string()),
-            ("search_query", query.to_owned()),
-            ("page", page.max(1).to_string()),
-            ("o", order.to_owned()),
-            ("t", time.to_owned()),
-        ];
-        let resp = self.call(Endpoint::Search, &params).await?;
-        match resp.payload {
-            Payload::Data(v) => wire::search(&v, page.max(1)).map_err(|e| Error::BadResponse {
-                url: Endpoint::Search.path().to_owned(),
-                reason: match e {
-                    MapError::Missing => "no search result object".to_owned(),
-                    MapError::Malformed(r) => r,
-                },
-            }),
-            Payload::Empty(_) => Ok(SearchPage {
-                query: query.to_owned(),
-                total: 0,
-                page: page.max(1),
-                items: Vec::new(),
-                redirect: None,
-            }),
-            Payload::Text(_) => unreachable_text(Endpoint::Search),
-        }
     }
 }
 
