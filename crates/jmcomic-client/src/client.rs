@@ -7,6 +7,7 @@ use jmcomic_model::{Album, Chapter, JmId, ScrambleId, SearchPage};
 
 use crate::error::Result;
 use crate::protocol::{Protocol, ProtocolKind, Site};
+use crate::query::SearchQuery;
 use crate::transport::Transport;
 
 pub use crate::builder::{ClientBuilder, Proxy};
@@ -20,7 +21,7 @@ pub use crate::builder::{ClientBuilder, Proxy};
 /// # async fn run() -> Result<(), jmcomic_client::Error> {
 /// use std::time::Duration;
 ///
-/// use jmcomic_client::Client;
+/// use jmcomic_client::{Client, Order, SearchBy, SearchQuery, Time};
 /// use jmcomic_model::JmId;
 ///
 /// let client = Client::builder()
@@ -32,8 +33,9 @@ pub use crate::builder::{ClientBuilder, Proxy};
 /// let album = client.album(JmId::new(350234)).await?;
 /// println!("{} by {}: {} chapters", album.name, album.author(), album.episodes.len());
 ///
-/// // Page 1 of a site-wide search, latest first, of all time.
-/// let results = client.search("MANA", 1, 0, "mr", "a").await?;
+/// // Page 1 of a search among authors, most viewed this week first.
+/// let query = SearchQuery::new("MANA").by(SearchBy::Author).order(Order::MostViewed).time(Time::Week);
+/// let results = client.search(&query).await?;
 /// for item in &results.items {
 ///     println!("{} {}", item.id, item.name);
 /// }
@@ -146,21 +148,10 @@ impl Client {
         self.inner.protocol.scramble_id(chapter).await
     }
 
-    /// Searches the site (`GET /search`). `main_tag`: 0 site, 1 work, 2 author, 3 tag,
-    /// 4 character; `order`: `mr` latest, `mv` most viewed, `mp`, `tf`; `time`: `a` all, `t`
-    /// today, `w` week, `m` month.
+    /// One page of search results (with the API protocol, `GET /search`). An exact album id
+    /// as the text is answered with that album's id in [`SearchPage::redirect`].
     // Spec §6.2.3.
-    pub async fn search(
-        &self,
-        query: &str,
-        page: u32,
-        main_tag: u8,
-        order: &str,
-        time: &str,
-    ) -> Result<SearchPage> {
-        self.inner
-            .protocol
-            .search(query, page, main_tag, order, time)
-            .await
+    pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
+        self.inner.protocol.search(query).await
     }
 }

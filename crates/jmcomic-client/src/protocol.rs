@@ -18,6 +18,7 @@ use reqwest::header::HeaderMap;
 
 use crate::api::ApiProtocol;
 use crate::error::Result;
+use crate::query::SearchQuery;
 
 /// Which of the site's protocols a [`Client`](crate::Client) speaks (see
 /// [`ClientBuilder::protocol`](crate::ClientBuilder::protocol)).
@@ -58,14 +59,7 @@ pub(crate) trait Site {
     /// A chapter's scramble id.
     async fn scramble_id(&self, chapter: JmId) -> Result<ScrambleId>;
     /// One page of search results.
-    async fn search(
-        &self,
-        query: &str,
-        page: u32,
-        main_tag: u8,
-        order: &str,
-        time: &str,
-    ) -> Result<SearchPage>;
+    async fn search(&self, query: &SearchQuery) -> Result<SearchPage>;
 }
 
 /// The protocol a client speaks: enum dispatch over the [`Site`] implementations.
@@ -113,16 +107,9 @@ impl Site for Protocol {
         }
     }
 
-    async fn search(
-        &self,
-        query: &str,
-        page: u32,
-        main_tag: u8,
-        order: &str,
-        time: &str,
-    ) -> Result<SearchPage> {
+    async fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
         match self {
-            Protocol::Api(p) => p.search(query, page, main_tag, order, time).await,
+            Protocol::Api(p) => p.search(query).await,
         }
     }
 }

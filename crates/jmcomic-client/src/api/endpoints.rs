@@ -11,6 +11,7 @@ use super::envelope::{ApiResponse, Payload};
 use super::wire::{self, AlbumDoc, MapError};
 use crate::error::{Error, Result};
 use crate::protocol::Site;
+use crate::query::SearchQuery;
 use crate::site::{self, Endpoint, TemplateSecret};
 use crate::transport::truncate;
 
@@ -104,28 +105,22 @@ impl Site for ApiProtocol {
         result
     }
 
-    /// Searches the site (`GET /search`). `main_tag`: 0 site, 1 work, 2 author, 3 tag,
-    /// 4 character; `order`: `mr` latest, `mv` most viewed, `mp`, `tf`; `time`: `a` all, `t`
-    /// today, `w` week, `m` month.
+    /// `GET /search?main_tag=&search_query=&page=&o=&t=`; an envelope without data is an
+    /// empty page.
     // Spec §6.2.3.
-    async fn search(
-        &self,
-        query: &str,
-        page: u32,
-        main_tag: u8,
-        order: &str,
-        time: &str,
-    ) -> Result<SearchPage> {
+    async fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
+        let page = query.page.max(1);
+        // `category` and `sub_category` have no parameter here (see `SearchQuery::category`).
         let params = [
-            ("main_tag", main_tag.to_string()),
-            ("search_query", query.to_owned()),
-            ("page", page.max(1).to_string()),
-            ("o", order.to_owned()),
-            ("t", time.to_owned()),
+            ("main_tag", query.by.main_tag().to_string()),
+            ("search_query", query.text.clone()),
+            ("page", page.to_string()),
+            ("o", query.order.as_wire().to_owned()),
+            ("t", query.time.as_wire().to_owned()),
         ];
         let resp = self.call(Endpoint::Search, &params).await?;
         match resp.payload {
-            Payload::Data(v) => wire::search(&v, page.max(1)).map_err(|e| Error::BadResponse {
+            Payload::Data(v) => wire::search(&v, page).map_err(|e| Error::BadResponse {
                 url: Endpoint::Search.path().to_owned(),
                 reason: match e {
                     MapError::Missing => "no search result object".to_owned(),
@@ -133,9 +128,9 @@ impl Site for ApiProtocol {
                 },
             }),
             Payload::Empty(_) => Ok(SearchPage {
-                query: query.to_owned(),
+                query: query.text.clone(),
                 total: 0,
-                page: page.max(1),
+                page,
                 items: Vec::new(),
                 redirect: None,
             }),
