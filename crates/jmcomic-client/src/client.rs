@@ -12,7 +12,8 @@ use crate::transport::Transport;
 
 pub use crate::builder::{ClientBuilder, Proxy};
 
-/// A client of the site's mobile API and image CDN.
+/// A client of the site, speaking the protocol chosen on the builder (the mobile API by
+/// default), and of its image CDN.
 ///
 /// Cheap to clone (a handle). Every method is cancel-safe: dropping a future abandons the
 /// request and leaves the client usable. Its `Debug` output hides cookies.
@@ -112,14 +113,15 @@ impl Client {
         self.inner.transport.session.app_version()
     }
 
-    /// Fetches an album (`GET /album`). A chapter id is followed to its album.
+    /// Fetches an album (with the API protocol, `GET /album`). A chapter id is followed to
+    /// its album.
     // Spec §6.2.5.
     pub async fn album(&self, id: JmId) -> Result<Album> {
         self.inner.protocol.album(id).await
     }
 
-    /// Fetches a chapter with its page list (`GET /chapter`) and scramble id (see
-    /// [`Client::scramble_id`]).
+    /// Fetches a chapter with its page list (with the API protocol, `GET /chapter`) and
+    /// scramble id (see [`Client::scramble_id`]).
     ///
     /// Both are fetched at once; what went wrong reading the scramble id is logged only when
     /// the chapter exists (for a missing chapter, "not found" is the whole story).
@@ -136,8 +138,8 @@ impl Client {
         Ok(())
     }
 
-    /// The chapter's scramble id, read from its template page (`var scramble_id = N;` in
-    /// `GET /chapter_view_template`).
+    /// The chapter's scramble id, read from its template page (with the API protocol,
+    /// `var scramble_id = N;` in `GET /chapter_view_template`).
     ///
     /// When the template states none, or refuses every secret tried, the usual value
     /// [`crate::site::DEFAULT_SCRAMBLE_ID`] is assumed with a warning and marked as

@@ -31,6 +31,7 @@ pub(crate) struct ApiResponse {
     pub(crate) set_cookies: Vec<(String, String)>,
 }
 
+/// Unix time in seconds: the `ts` that signs a request and keys its answer.
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -112,7 +113,7 @@ impl ApiProtocol {
         let t = &self.net;
         let mut headers = app_headers();
         t.add_user_headers(&mut headers);
-        let version = self.net.session.app_version();
+        let version = t.session.app_version();
         headers.insert(
             "token",
             HeaderValue::from_str(&crypto::token(ts, secret))
