@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use jmcomic_model::{JmId, Kind};
 
+use crate::protocol::ProtocolKind;
+
 /// Everything that can go wrong talking to the site.
 ///
 /// Variants carry the id or URL they concern. URLs never contain credentials (the API signs
@@ -140,6 +142,16 @@ pub enum Error {
         proxy: String,
         /// Why.
         reason: String,
+    },
+    /// What was asked is not available through the protocol in use (the web protocol is
+    /// not implemented yet; the mobile API, for one, has no way to post comments).
+    // Spec §6.2.9.
+    #[error("the {protocol} protocol cannot {what}")]
+    Unsupported {
+        /// The protocol in use.
+        protocol: ProtocolKind,
+        /// What it cannot do, as a verb phrase ("post comments").
+        what: String,
     },
     /// The HTTP client could not be built (TLS set-up, bad header value…).
     #[error("could not set up the HTTP client: {0}")]

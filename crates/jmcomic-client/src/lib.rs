@@ -2,7 +2,14 @@
 //!
 //! It speaks the site's mobile-app API (signed requests, AES-encrypted JSON responses) and
 //! fetches page images from the image CDN, and returns [`jmcomic_model`] entities. It never
-//! touches the file system.
+//! touches the file system. The protocol is chosen with [`ClientBuilder::protocol`] (the web
+//! site's HTML is the other one, not implemented yet); searches are described by a
+//! [`SearchQuery`].
+//!
+//! Inside, each responsibility has its module: `builder` (settings), `client` (the handle),
+//! `protocol` (the seam the protocols plug into), `api/` (the mobile API), `cdn` (images),
+//! `transport` (HTTP, domain pools, the one retry engine), `session` (cookies, app version,
+//! account), `query` (search parameters and their wire values).
 //!
 //! Facts about the site (paths, secrets, app version, domains, headers) live in [`site`],
 //! each saying where it comes from; all can be overridden on the [`ClientBuilder`].
@@ -33,19 +40,26 @@
 //! ```
 #![deny(missing_docs)]
 
+mod api;
+mod builder;
+mod cdn;
 mod client;
-mod crypto;
 mod domain;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod protocol;
+mod query;
 mod retry;
+mod session;
 pub mod site;
 mod tls;
-mod wire;
+mod transport;
 
 pub use client::{Client, ClientBuilder, Proxy};
 pub use domain::Domain;
 pub use error::{Attempt, Error, Result};
+pub use protocol::ProtocolKind;
+pub use query::{Category, Order, SearchBy, SearchQuery, Time};
 pub use retry::RetryPolicy;
 pub use site::TemplateSecret;

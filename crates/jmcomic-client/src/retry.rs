@@ -53,6 +53,7 @@ pub(crate) fn classify(err: &Error) -> Verdict {
         | Error::AllDomainsFailed { .. }
         | Error::InvalidDomain { .. }
         | Error::InvalidProxy { .. }
+        | Error::Unsupported { .. }
         | Error::Build(_) => Verdict::Fatal,
     }
 }

@@ -1,6 +1,6 @@
 //! Every route answered as the spec says.
 
-use jmcomic_client::{Client, TemplateSecret};
+use jmcomic_client::{Category, Client, Order, SearchBy, SearchQuery, TemplateSecret, Time};
 use jmcomic_emulator::{Emulator, MissingStyle, TemplateSecret as EmuSecret};
 use jmcomic_model::{JmId, ScrambleSource};
 
@@ -264,11 +264,63 @@ async fn search_results_and_exact_id_redirect() {
     let c = client(&emu);
     let title = &emu.catalog().album(421_925).unwrap().title;
     let word: String = title.split_whitespace().next().unwrap().to_owned();
-    let page = c.search(&word, 1, 0, "mr", "a").await.unwrap();
+    let page = c.search(&SearchQuery::new(&word)).await.unwrap();
     assert!(page.total >= 1);
     assert!(page.items.iter().any(|i| i.id.get() == 421_925), "{page:?}");
-    let page = c.search("438516", 1, 0, "mr", "a").await.unwrap();
+    let page = c.search(&SearchQuery::new("438516")).await.unwrap();
     assert_eq!(page.redirect, Some(JmId::new(438_516)));
+}
+
+/// The query's fields reach the site as its wire values, and the answer is what they ask
+/// for: the albums carrying a tag, most viewed first.
+#[tokio::test]
+async fn search_query_fields_are_sent_as_the_sites_values() {
+    let emu = Emulator::start().unwrap();
+    let c = client(&emu);
+    let albums = &emu.catalog().albums;
+    // The tag most albums share, so the order is visible.
+    let tag = albums
+        .iter()
+        .flat_map(|a| a.tags.iter())
+        .max_by_key(|t| albums.iter().filter(|a| a.tags.contains(t)).count())
+        .unwrap()
+        .clone();
+    let mut want: Vec<&jmcomic_emulator::AlbumSpec> = albums
+        .iter()
+        .filter(|a| a.id != emu.catalog().placeholder.id)
+        .filter(|a| {
+            a.tags
+                .iter()
+                .any(|t| t.to_lowercase().contains(&tag.to_lowercase()))
+        })
+        .collect();
+    assert!(want.len() >= 2, "{tag}: {} albums", want.len());
+    want.sort_by_key(|a| (std::cmp::Reverse(a.views), std::cmp::Reverse(a.id)));
+    let query = SearchQuery::new(&tag)
+        .by(SearchBy::Tag)
+        .order(Order::MostViewed)
+        .time(Time::Week)
+        .category(Category::Doujin);
+    let page = c.search(&query).await.unwrap();
+    let got: Vec<u64> = page.items.iter().map(|i| i.id.get()).collect();
+    let want: Vec<u64> = want.iter().map(|a| a.id).collect();
+    assert_eq!(got, want);
+    assert_eq!(page.page, 1);
+    let sent = emu
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path() == "/search")
+        .unwrap();
+    let url = url::Url::parse(&format!("http://x{}", sent.path_and_query)).unwrap();
+    let params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(param("main_tag"), Some("3"));
+    assert_eq!(param("o"), Some("mv"));
+    assert_eq!(param("t"), Some("w"));
+    assert_eq!(param("page"), Some("1"));
+    assert_eq!(param("search_query"), Some(tag.as_str()));
+    // The API's /search has no category parameter (spec §6.2.3).
+    assert_eq!(param("c"), None, "{params:?}");
 }
 
 #[tokio::test]

@@ -222,20 +222,6 @@ pub(crate) fn chapter(v: &Value) -> Result<Chapter, MapError> {
     })
 }
 
-/// Whether a page name can be fetched: names become a URL path segment, so `.`, `..`, path
-/// separators and control characters are refused (a hostile server cannot make the client
-/// request or write `../x`). The site's names look like `00001.webp`.
-// Spec §2.3.
-pub(crate) fn is_fetchable_page_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && name != "."
-        && name != ".."
-        && !name
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control())
-}
-
 /// Maps the decrypted `/search` document.
 // Spec §6.2.3.
 pub(crate) fn search(v: &Value, page: u32) -> Result<SearchPage, MapError> {
@@ -290,6 +276,7 @@ fn date_of_unix(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cdn::is_fetchable_page_name;
     use serde_json::json;
 
     #[test]

@@ -132,7 +132,7 @@ mod tests {
     #[test]
     fn python_vectors() {
         let v: serde_json::Value =
-            serde_json::from_str(include_str!("../tests/data/crypto.json")).unwrap();
+            serde_json::from_str(include_str!("../../tests/data/crypto.json")).unwrap();
         let cases = v["signing_and_envelope"].as_array().unwrap();
         assert!(cases.len() >= 8);
         for c in cases {

@@ -1,0 +1,480 @@
+//! Setting up a [`Client`]: every knob, with the site's defaults, and the redaction of
+//! secrets in `Debug` output.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tracing::warn;
+
+use crate::api::{ApiProtocol, ApiSettings};
+use crate::client::{Client, Inner};
+use crate::domain::Domain;
+use crate::error::{Error, Result};
+use crate::protocol::{Protocol, ProtocolKind};
+use crate::retry::RetryPolicy;
+use crate::session::SessionStore;
+use crate::site::{self, TemplateSecret};
+use crate::transport::{Limits, Transport};
+
+/// How requests reach the network.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum Proxy {
+    /// The system's proxy settings (environment variables `HTTPS_PROXY` and friends), like
+    /// the Python package's default `proxies: system`.
+    #[default]
+    System,
+    /// No proxy at all.
+    None,
+    /// This proxy for every request: `http://host:port`, `socks5://host:port`, or
+    /// `host:port` (HTTP).
+    Url(String),
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Proxy::System => f.write_str("System"),
+            Proxy::None => f.write_str("None"),
+            Proxy::Url(u) => write!(f, "Url({})", redact_userinfo(u)),
+        }
+    }
+}
+
+/// Builds a [`Client`]. Every fact about the site has a default from [`crate::site`].
+///
+/// Its `Debug` output hides cookie and credential values.
+#[derive(Clone)]
+pub struct ClientBuilder {
+    api_domains: Vec<String>,
+    image_domains: Vec<String>,
+    domain_server_urls: Vec<String>,
+    update_domains: bool,
+    retry: RetryPolicy,
+    timeout: Duration,
+    image_timeout: Duration,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    proxy: Proxy,
+    cookies: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    app_version: String,
+    adopt_site_version: bool,
+    template_secret: TemplateSecret,
+    protocol: ProtocolKind,
+    require_cookies: bool,
+    accept_invalid_certs: bool,
+    max_api_body: u64,
+    max_image_body: u64,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Shown instead of a secret.
+const REDACTED: &str = "***";
+
+/// Names of headers whose values are credentials.
+fn is_secret_header(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "cookie" | "authorization" | "proxy-authorization" | "token" | "tokenparam"
+    )
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cookies: Vec<(&str, &str)> = self
+            .cookies
+            .iter()
+            .map(|(k, _)| (k.as_str(), REDACTED))
+            .collect();
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str(),
+                    if is_secret_header(k) {
+                        REDACTED
+                    } else {
+                        v.as_str()
+                    },
+                )
+            })
+            .collect();
+        let proxy = match &self.proxy {
+            Proxy::Url(u) => format!("Url({})", redact_userinfo(u)),
+            other => format!("{other:?}"),
+        };
+        f.debug_struct("ClientBuilder")
+            .field("api_domains", &self.api_domains)
+            .field("image_domains", &self.image_domains)
+            .field("domain_server_urls", &self.domain_server_urls)
+            .field("update_domains", &self.update_domains)
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .field("proxy", &proxy)
+            .field("cookies", &cookies)
+            .field("headers", &headers)
+            .field("app_version", &self.app_version)
+            .field("template_secret", &self.template_secret)
+            .field("protocol", &self.protocol)
+            .field("require_cookies", &self.require_cookies)
+            .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the real site's defaults.
+    pub fn new() -> Self {
+        Self {
+            api_domains: Vec::new(),
+            image_domains: Vec::new(),
+            domain_server_urls: site::DOMAIN_SERVER_URLS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            update_domains: true,
+            retry: RetryPolicy::default(),
+            timeout: site::DEFAULT_TIMEOUT,
+            image_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(20),
+            proxy: Proxy::System,
+            cookies: Vec::new(),
+            headers: Vec::new(),
+            app_version: site::APP_VERSION.to_owned(),
+            adopt_site_version: true,
+            template_secret: TemplateSecret::default(),
+            protocol: ProtocolKind::Api,
+            require_cookies: true,
+            accept_invalid_certs: false,
+            max_api_body: 16 << 20,
+            max_image_body: 32 << 20,
+        }
+    }
+
+    /// API domains to use, in order. Empty (the default) means the built-in list, refreshed
+    /// from the domain servers; configured domains are used as given and the domain servers
+    /// are not asked (as in the Python package). Entries may carry a scheme and port.
+    // Spec §6.2.7.
+    pub fn api_domains<S: Into<String>>(mut self, domains: impl IntoIterator<Item = S>) -> Self {
+        self.api_domains = domains.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Image CDN hosts to use, in order. Empty means the built-in list.
+    pub fn image_domains<S: Into<String>>(mut self, domains: impl IntoIterator<Item = S>) -> Self {
+        self.image_domains = domains.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// URLs of the encrypted files listing current API domains.
+    pub fn domain_server_urls<S: Into<String>>(
+        mut self,
+        urls: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.domain_server_urls = urls.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether to ask the domain servers for API domains when none are configured
+    /// (default true).
+    pub fn update_domains(mut self, yes: bool) -> Self {
+        self.update_domains = yes;
+        self
+    }
+
+    /// Retry rounds and waits.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Shorthand for the `retry_times` of [`RetryPolicy`] (the option `client.retry_times`).
+    pub fn retry_times(mut self, n: u32) -> Self {
+        self.retry.retry_times = n;
+        self
+    }
+
+    /// Longest time one API request may take, body included (default 30 s).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    /// Longest time one image request may take (default 60 s).
+    pub fn image_timeout(mut self, t: Duration) -> Self {
+        self.image_timeout = t;
+        self
+    }
+
+    /// Longest time to establish a connection (default 10 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Longest silence while reading a response: a body that stalls longer fails and is
+    /// retried (default 20 s).
+    pub fn read_timeout(mut self, t: Duration) -> Self {
+        self.read_timeout = t;
+        self
+    }
+
+    /// How to reach the network.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// Cookies sent with every request, e.g. the login cookie `AVS`. When set, the client
+    /// does not fetch `/setting` for cookies (like the Python package) unless the site
+    /// answers with its placeholder album.
+    pub fn cookies<K: Into<String>, V: Into<String>>(
+        mut self,
+        cookies: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.cookies = cookies
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        self
+    }
+
+    /// Extra headers for every request; they replace the app's defaults of the same name
+    /// (but never `token`/`tokenparam`).
+    pub fn headers<K: Into<String>, V: Into<String>>(
+        mut self,
+        headers: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.headers = headers
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        self
+    }
+
+    /// The app version sent in `tokenparam` (default [`site::APP_VERSION`]).
+    pub fn app_version(mut self, v: impl Into<String>) -> Self {
+        self.app_version = v.into();
+        self
+    }
+
+    /// Whether to switch to a newer app version announced by `/setting` (default true).
+    pub fn adopt_site_version(mut self, yes: bool) -> Self {
+        self.adopt_site_version = yes;
+        self
+    }
+
+    /// Which secret signs the chapter template (see [`TemplateSecret`]).
+    pub fn template_secret(mut self, s: TemplateSecret) -> Self {
+        self.template_secret = s;
+        self
+    }
+
+    /// Which of the site's protocols to speak (default [`ProtocolKind::Api`]). Whatever the
+    /// protocol, requests go through the same domain rotation and retries, carry the same
+    /// cookies, and images come from the same CDN.
+    pub fn protocol(mut self, kind: ProtocolKind) -> Self {
+        self.protocol = kind;
+        self
+    }
+
+    /// Whether album and chapter requests need session cookies from `/setting` first
+    /// (default true: without them the site answers every album with a placeholder album).
+    // Spec §6.2.7.
+    pub fn require_cookies(mut self, yes: bool) -> Self {
+        self.require_cookies = yes;
+        self
+    }
+
+    /// Accepts any TLS certificate. Dangerous: only for a local mirror with a self-signed
+    /// certificate. Off by default; a warning is logged when on.
+    pub fn danger_accept_invalid_certs(mut self, yes: bool) -> Self {
+        self.accept_invalid_certs = yes;
+        self
+    }
+
+    /// Largest API response accepted (default 16 MiB).
+    pub fn max_api_body(mut self, bytes: u64) -> Self {
+        self.max_api_body = bytes;
+        self
+    }
+
+    /// Largest image accepted (default 32 MiB: real pages are a few MiB; the limit bounds
+    /// memory when a server sends huge bodies to many requests at once).
+    pub fn max_image_body(mut self, bytes: u64) -> Self {
+        self.max_image_body = bytes;
+        self
+    }
+
+    /// Builds the client. No network I/O happens here (unlike the Python package, whose
+    /// client fetches domains and cookies when it is made): domain refresh and cookies are
+    /// fetched by the first request that needs them.
+    // Spec W5.
+    pub fn build(self) -> Result<Client> {
+        let configured_api = Domain::parse_list(&self.api_domains)?;
+        let auto_domains = configured_api.is_empty();
+        let api = if auto_domains {
+            Domain::parse_list(site::API_DOMAINS)?
+        } else {
+            configured_api
+        };
+        let images = if self.image_domains.iter().all(|d| d.trim().is_empty()) {
+            Domain::parse_list(site::IMAGE_DOMAINS)?
+        } else {
+            Domain::parse_list(&self.image_domains)?
+        };
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            // Redirects on the API mean a misconfigured domain; do not follow them to
+            // unrelated hosts.
+            .redirect(reqwest::redirect::Policy::limited(3));
+        // A local emulator or mirror is never reached through the system proxy (which would
+        // not know 127.0.0.1 as the user means it).
+        let all_loopback = api.iter().chain(&images).all(Domain::is_loopback);
+        http = match &self.proxy {
+            Proxy::System if all_loopback => http.no_proxy(),
+            Proxy::System => http,
+            Proxy::None => http.no_proxy(),
+            Proxy::Url(url) => {
+                let full = if url.contains("://") {
+                    url.clone()
+                } else {
+                    format!("http://{url}")
+                };
+                let proxy = reqwest::Proxy::all(&full).map_err(|e| Error::InvalidProxy {
+                    proxy: redact_userinfo(url),
+                    reason: e.to_string(),
+                })?;
+                http.proxy(proxy)
+            }
+        };
+        if self.accept_invalid_certs {
+            warn!("TLS certificate verification is OFF: any server can pretend to be the site");
+        }
+        http =
+            http.tls_backend_preconfigured(crate::tls::client_config(self.accept_invalid_certs)?);
+        let http = http.build().map_err(|e| Error::Build(e.to_string()))?;
+        let mut user_headers = HeaderMap::new();
+        for (k, v) in &self.headers {
+            let name = HeaderName::from_bytes(k.trim().as_bytes())
+                .map_err(|e| Error::Build(format!("header name `{k}`: {e}")))?;
+            if name == "token" || name == "tokenparam" {
+                continue;
+            }
+            let value = HeaderValue::from_str(v.trim())
+                .map_err(|e| Error::Build(format!("header `{k}`: {e}")))?;
+            user_headers.insert(name, value);
+        }
+        let session = SessionStore::new(self.cookies.clone(), self.app_version.clone());
+        let limits = Limits {
+            retry: self.retry,
+            timeout: self.timeout,
+            image_timeout: self.image_timeout,
+            max_body: self.max_api_body,
+            max_image_body: self.max_image_body,
+        };
+        let need_session = self.require_cookies && !session.has_configured_cookies();
+        let transport = Arc::new(Transport::new(
+            http,
+            api,
+            images,
+            limits,
+            user_headers,
+            session,
+        ));
+        let protocol = match self.protocol {
+            ProtocolKind::Api => Protocol::Api(ApiProtocol::new(
+                Arc::clone(&transport),
+                ApiSettings {
+                    refresh_domains: auto_domains && self.update_domains,
+                    need_session,
+                    template_secret: self.template_secret,
+                    adopt_site_version: self.adopt_site_version,
+                    domain_server_urls: self.domain_server_urls.clone(),
+                },
+            )),
+            // The web protocol plugs in here (spec §6.3; see `crate::protocol`).
+            ProtocolKind::Html => {
+                return Err(Error::Unsupported {
+                    protocol: ProtocolKind::Html,
+                    what: "be used yet: it is not implemented (use the API protocol)".to_owned(),
+                });
+            }
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                protocol,
+                transport,
+                cfg: self,
+            }),
+        })
+    }
+}
+
+fn redact_userinfo(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() || !u.username().is_empty() => {
+            let _ = u.set_username("***");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let b = ClientBuilder::new()
+            .cookies([("AVS", "s3cr3t-avs")])
+            .headers([("Authorization", "Bearer s3cr3t-token"), ("x-a", "visible")])
+            .proxy(Proxy::Url("http://user:s3cr3t-pw@127.0.0.1:1".into()));
+        let text = format!("{b:?}");
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(text.contains("AVS") && text.contains("visible"), "{text}");
+        let client = b.proxy(Proxy::None).build().unwrap();
+        let text = format!("{client:?}");
+        assert!(!text.contains("s3cr3t"), "{text}");
+    }
+
+    #[test]
+    fn proxy_redaction() {
+        assert_eq!(redact_userinfo("http://user:pw@h:1"), "http://***@h:1/");
+        assert_eq!(redact_userinfo("h:1"), "h:1");
+    }
+
+    #[test]
+    fn the_web_protocol_is_not_built_yet() {
+        let client = ClientBuilder::new().proxy(Proxy::None).build().unwrap();
+        assert_eq!(client.protocol(), ProtocolKind::Api);
+        let e = ClientBuilder::new()
+            .protocol(ProtocolKind::Html)
+            .proxy(Proxy::None)
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Unsupported {
+                    protocol: ProtocolKind::Html,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("web (HTML) protocol"), "{e}");
+    }
+}
