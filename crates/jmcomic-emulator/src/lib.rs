@@ -123,7 +123,10 @@
 //!   tolerance of the fixed timestamp is unknown; default: no check).
 #![deny(missing_docs)]
 
+mod accounts;
+mod api_user;
 mod catalog;
+mod comments;
 mod crypto;
 mod decode;
 mod emulator;
@@ -131,17 +134,22 @@ mod error;
 mod fault;
 mod hostile;
 mod listing;
+mod markup;
 mod pages;
+mod query;
 mod routes;
 mod scramble;
 mod server;
 mod site;
 mod tls;
+mod web;
 
-pub use catalog::{AlbumSpec, Catalog, ChapterSpec, PageKind, PageSpec};
+pub use accounts::{DEFAULT_PASSWORD, DEFAULT_USERNAME, UserSpec};
+pub use catalog::{AlbumSpec, Catalog, ChapterSpec, PageKind, PageSpec, Period};
 pub use decode::{MAX_DECODE_PIXELS, claimed_size, decode_rgb};
 pub use emulator::{
-    Emulator, EmulatorBuilder, HostDown, MissingStyle, RequestRecord, TemplateSecret,
+    Emulator, EmulatorBuilder, HostDown, HostRole, MissingStyle, RequestRecord, TemplateSecret,
+    UserSnapshot,
 };
 pub use error::{Error, Result};
 pub use fault::{FaultId, FaultKind, FaultRule, Times};
