@@ -18,8 +18,10 @@ pub fn one(field: &str, pattern: &str, text: &str) -> String {
     re(pattern)
         .captures(text)
         .and_then(|c| c.get(1))
-        .map(|m| m.as_str().to_owned())
-        .unwrap_or_else(|| panic!("{field}: no match for {pattern}"))
+        .map_or_else(
+            || panic!("{field}: no match for {pattern}"),
+            |m| m.as_str().to_owned(),
+        )
 }
 
 /// Group 1 of the first match, if any.
@@ -253,9 +255,12 @@ pub fn category(html: &str) -> (u64, Vec<Item>) {
     (total, items)
 }
 
+/// `(id, name)` pairs: favourite items or folders.
+pub type Named = Vec<(u64, String)>;
+
 /// A favourites page: the total (by both the 2.7.4 and the 2.7.10 pattern, which must
 /// agree), the items `(id, name)` and the folders `(FID, name)`.
-pub fn favorites(html: &str) -> (u64, Vec<(u64, String)>, Vec<(u64, String)>) {
+pub fn favorites(html: &str) -> (u64, Named, Named) {
     let old: u64 = one("total (2.7.4)", r" : (\d+)[^/]*/\D*(\d+)", html)
         .parse()
         .expect("total");

@@ -323,7 +323,7 @@ pub fn unescape(text: &str) -> String {
 pub fn civil_date(secs: u64) -> String {
     let mut days = secs / 86_400;
     let mut year = 1970;
-    let leap = |y: u64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     loop {
         let len = if leap(year) { 366 } else { 365 };
         if days < len {
