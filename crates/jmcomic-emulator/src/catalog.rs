@@ -221,6 +221,55 @@ pub struct AlbumSpec {
     /// filled in, so a catalog can claim absurd counts (`total_photos`, `likes`, ...) while
     /// serving its real pages. Empty by default.
     pub json_overrides: serde_json::Map<String, serde_json::Value>,
+    /// Category slug as the site's `c` parameter and `/albums/{category}` path use it (spec
+    /// §6.1.1b: `doujin`, `single`, `short`, `another`, `hanman`, `meiman`, `doujin_cosplay`,
+    /// `3D`, `english_site`). Default: `single` for single-chapter albums, else `doujin`.
+    pub category: String,
+    /// Sub-category slug (`/sub/{x}`, spec §6.1.1b: `chinese`, `japanese`, `CG`, `youth`,
+    /// `other`, `3d`, `cosplay`), if any. Default `None`.
+    pub sub_category: Option<String>,
+    /// Only logged-in users see the album (and its chapters); anonymous requests get the
+    /// "missing" answers (spec §6.3.4 `/error/album_missing`, §9 `raise_missing`). Default
+    /// `false`.
+    pub login_only: bool,
+}
+
+/// A period of the site's time filter `t` and of its rankings (spec §6.1.1b: `t` today, `w`
+/// week, `m` month, `a` all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Period {
+    /// `t`: today (the day ranking).
+    Day,
+    /// `w`: this week (the week ranking).
+    Week,
+    /// `m`: this month (the month ranking).
+    Month,
+    /// `a`: all time (the default).
+    All,
+}
+
+impl Period {
+    /// The wire value of `t` (and the suffix of `o=mv_{t}`).
+    pub fn wire(self) -> &'static str {
+        match self {
+            Self::Day => "t",
+            Self::Week => "w",
+            Self::Month => "m",
+            Self::All => "a",
+        }
+    }
+
+    /// The period a wire value names, if any.
+    pub fn from_wire(text: &str) -> Option<Self> {
+        Some(match text {
+            "t" => Self::Day,
+            "w" => Self::Week,
+            "m" => Self::Month,
+            "a" => Self::All,
+            _ => return None,
+        })
+    }
 }
 
 impl AlbumSpec {
@@ -228,6 +277,12 @@ impl AlbumSpec {
     /// the emulator rejects at start), scramble id 220980, counters derived from the id.
     pub fn new(title: impl Into<String>, chapters: Vec<ChapterSpec>) -> Self {
         let id = chapters.first().map_or(0, |c| c.id);
+        let category = if chapters.len() == 1 {
+            "single"
+        } else {
+            "doujin"
+        }
+        .to_owned();
         Self {
             id,
             title: title.into(),
@@ -243,7 +298,81 @@ impl AlbumSpec {
             comments: id % 97,
             addtime: 1_500_000_000 + (id * 7_919) % 250_000_000,
             json_overrides: serde_json::Map::new(),
+            category,
+            sub_category: None,
+            login_only: false,
         }
+    }
+
+    /// Sets the category and sub-category slugs (see [`AlbumSpec::category`]).
+    #[must_use]
+    pub fn with_category(mut self, category: &str, sub_category: Option<&str>) -> Self {
+        category.clone_into(&mut self.category);
+        self.sub_category = sub_category.map(str::to_owned);
+        self
+    }
+
+    /// Makes the album visible to logged-in users only (see [`AlbumSpec::login_only`]).
+    #[must_use]
+    pub fn with_login_only(mut self) -> Self {
+        self.login_only = true;
+        self
+    }
+
+    /// Views in a period: [`AlbumSpec::views`] for [`Period::All`], else a stable count
+    /// derived from the id, with `day <= week <= month <= all`; zero means "not viewed in that
+    /// period", and the time filter `t` drops such albums.
+    ///
+    /// The spec does not say what `t` filters on the real site (§6.1.1b only names the
+    /// values). The emulator has no clock-dependent catalog, so "in that period" is this
+    /// derived count: about one album in six has no views this month, more none this week
+    /// or today, and rankings (`o=mv` with a period) order by it.
+    pub fn views_in(&self, period: Period) -> u64 {
+        let month = {
+            let r = mix(self.id ^ 0x006d_6f6e_7468);
+            if r.is_multiple_of(6) {
+                0
+            } else {
+                ((r >> 8) % (self.views / 5 + 1) + 1).min(self.views)
+            }
+        };
+        let week = {
+            let r = mix(self.id ^ 0x7765_656b);
+            if month == 0 || r.is_multiple_of(4) {
+                0
+            } else {
+                ((r >> 8) % (month / 3 + 1) + 1).min(month)
+            }
+        };
+        let day = {
+            let r = mix(self.id ^ 0x0064_6179);
+            if week == 0 || r.is_multiple_of(3) {
+                0
+            } else {
+                ((r >> 8) % (week / 4 + 1) + 1).min(week)
+            }
+        };
+        match period {
+            Period::Day => day,
+            Period::Week => week,
+            Period::Month => month,
+            Period::All => self.views,
+        }
+    }
+
+    /// Last update (unix seconds): `addtime` for single-chapter albums, a week later per
+    /// further chapter plus a stable offset. The HTML page's 更新日期 and the favourites
+    /// order `mp` ("update time", spec §6.1.1b) use it; the spec gives no API field for it.
+    pub fn update_time(&self) -> u64 {
+        let extra = self.chapters.len().saturating_sub(1) as u64;
+        self.addtime
+            .saturating_add(extra * 7 * 86_400)
+            .saturating_add(mix(self.id ^ 0x7570) % 86_400)
+    }
+
+    /// A stable rating in `0..=100` for the order `tr` ("top rated", spec §6.1.1b).
+    pub fn rating(&self) -> u64 {
+        mix(self.id ^ 0x7261_7465) % 101
     }
 
     /// Replaces one field of the album JSON (see [`AlbumSpec::json_overrides`]).
@@ -432,6 +561,12 @@ impl Catalog {
     /// | 1000000 | 220980 | single (6) | |
     /// | placeholder 200000 | 220980 | single (2) | "禁漫娘" |
     ///
+    /// Categories (`c`, spec §6.1.1b), in the order above: `hanman`, `doujin/chinese`,
+    /// `english_site`, `single/chinese`, `short/japanese`, `another/other`, `doujin/CG`,
+    /// `single/japanese`, `meiman`, `single/youth`, `doujin_cosplay`, `3D`. No album is
+    /// login-only ([`EmulatorBuilder::login_only`](crate::EmulatorBuilder::login_only)
+    /// marks some).
+    ///
     /// Kinds: mostly lossy WebP; lossless WebP, JPEG and GIF pages are spread over every
     /// strip-count branch (see [`Catalog::pages_of_kind`]).
     ///
@@ -455,7 +590,8 @@ impl Catalog {
         .with_tags(&["中文", "全彩", "長篇"])
         .with_works(&["原創"])
         .with_actors(&["主角"])
-        .with_description("一個跨越門檻的系列。");
+        .with_description("一個跨越門檻的系列。")
+        .with_category("hanman", None);
         // Edge sizes: a page shorter than its strip count, and one whose height divides evenly.
         a1.chapters[1].pages[4].width = 24;
         a1.chapters[1].pages[4].height = 7;
@@ -473,7 +609,8 @@ impl Catalog {
         .with_tags(&["漢化", "同人"])
         .with_works(&["たべさせて"])
         .with_description("Python oname example.")
-        .with_scramble_id(268_850);
+        .with_scramble_id(268_850)
+        .with_category("doujin", Some("chinese"));
 
         let a3 = AlbumSpec::new(
             "Plain ASCII Series",
@@ -486,7 +623,8 @@ impl Catalog {
         .with_authors(&["Alice", "Bob"])
         .with_tags(&["english", "series"])
         .with_actors(&["Carol"])
-        .with_scramble_id(421_926);
+        .with_scramble_id(421_926)
+        .with_category("english_site", None);
 
         let a4 = AlbumSpec::single(
             438_516,
@@ -495,7 +633,8 @@ impl Catalog {
         )
         .with_authors(&["絵文字"])
         .with_tags(&["emoji", "單本"])
-        .with_description("");
+        .with_description("")
+        .with_category("single", Some("chinese"));
 
         let a5 = AlbumSpec::single(
             1_180_203,
@@ -503,7 +642,8 @@ impl Catalog {
             std_pages(1_180_203, &[L, X, J, L, L, X]),
         )
         .with_authors(&["Path/Breaker"])
-        .with_tags(&["reserved", "windows"]);
+        .with_tags(&["reserved", "windows"])
+        .with_category("short", Some("japanese"));
 
         let a6 = AlbumSpec::single(
             10_086,
@@ -511,7 +651,8 @@ impl Catalog {
             std_pages(10_086, &[L, J, X]),
         )
         .with_authors(&[" spaced author "])
-        .with_tags(&["old"]);
+        .with_tags(&["old"])
+        .with_category("another", Some("other"));
 
         let a7 = AlbumSpec::new(
             "Control\tTab and\nNewline",
@@ -522,12 +663,14 @@ impl Catalog {
         )
         .with_authors(&["Ctrl"])
         .with_tags(&["control"])
-        .with_scramble_id(147_650);
+        .with_scramble_id(147_650)
+        .with_category("doujin", Some("CG"));
 
         let long_title = format!("Long title: {}", "とても長いタイトル、".repeat(12));
         let a8 = AlbumSpec::single(350_234, long_title, std_pages(350_234, &[X, L, J, L, L]))
             .with_authors(&["長文"])
-            .with_tags(&["long"]);
+            .with_tags(&["long"])
+            .with_category("single", Some("japanese"));
 
         let a9 = AlbumSpec::new(
             "Out-of-order series 乱序",
@@ -538,14 +681,16 @@ impl Catalog {
             ],
         )
         .with_authors(&["Shuffler"])
-        .with_tags(&["series", "order"]);
+        .with_tags(&["series", "order"])
+        .with_category("meiman", None);
 
         let a10 = AlbumSpec::single(
             230_000,
             "Single 單本 no author",
             std_pages(230_000, &[L, L, X, J, L, L]),
         )
-        .with_tags(&["單本"]);
+        .with_tags(&["單本"])
+        .with_category("single", Some("youth"));
 
         let a11 = AlbumSpec::single(
             400_000,
@@ -553,7 +698,8 @@ impl Catalog {
             std_pages(400_000, &[L, X, L, L, J, L]),
         )
         .with_authors(&["Dave"])
-        .with_tags(&["single"]);
+        .with_tags(&["single"])
+        .with_category("doujin_cosplay", None);
 
         let a12 = AlbumSpec::single(
             1_000_000,
@@ -562,7 +708,8 @@ impl Catalog {
         )
         .with_authors(&["Eve"])
         .with_tags(&["big", "single"])
-        .with_works(&["Million Works"]);
+        .with_works(&["Million Works"])
+        .with_category("3D", None);
 
         Self {
             albums: vec![a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12],

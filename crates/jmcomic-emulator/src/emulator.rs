@@ -2,21 +2,82 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, mpsc as std_mpsc};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc as std_mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::accounts::{SiteState, UserSpec, Viewer};
 use crate::catalog::{AlbumSpec, Catalog, ChapterSpec, PageKind, page_seed};
+use crate::comments::Board;
 use crate::error::{Error, Result};
 use crate::fault::{Decision, FaultId, FaultRule, FaultTable};
 use crate::pages::{self, EncodeKey, OriginalPage, PageStore};
 use crate::routes::{cover_key, parse_version};
 use crate::scramble::strip_count;
 use crate::server::{HostCmd, run_host};
-use crate::site::{DEFAULT_APP_VERSION, DOMAIN_SERVER_PATH};
+use crate::site::{DEFAULT_APP_VERSION, DOMAIN_SERVER_PATH, PERMANENT_LINK_PATH, SESSION_COOKIE};
+
+/// What a host serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HostRole {
+    /// The mobile API (spec §6.2): host indexes `0..api_hosts`.
+    Api,
+    /// The image CDN: the next `cdn_hosts` indexes.
+    Cdn,
+    /// The web site (spec §6.3): the next `html_hosts` indexes.
+    Html,
+    /// Domain discovery (spec §6.3.1): the permanent link and the publish page, standing in
+    /// for `jm365.work` and `jmcomicgo.org`; the last index, present when there are HTML
+    /// hosts.
+    Discovery,
+}
+
+impl HostRole {
+    /// The name used by the fault syntax (`;role=html`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Cdn => "cdn",
+            Self::Html => "html",
+            Self::Discovery => "discovery",
+        }
+    }
+
+    /// The role a fault-syntax name stands for.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "api" => Self::Api,
+            "cdn" => Self::Cdn,
+            "html" => Self::Html,
+            "discovery" => Self::Discovery,
+            _ => return None,
+        })
+    }
+}
+
+/// A user's state at one moment (see [`Emulator::user_state`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UserSnapshot {
+    /// The user id the site gave the account.
+    pub uid: u64,
+    /// Login name.
+    pub username: String,
+    /// Favourite folders as `(FID, name)`.
+    pub folders: Vec<(u64, String)>,
+    /// Favourites as `(album id, FID)`, oldest first (`FID` 0: no folder).
+    pub favorites: Vec<(u64, u64)>,
+    /// J-coins.
+    pub coin: u64,
+    /// Experience points.
+    pub exp: u64,
+    /// Check-ins made (days).
+    pub check_ins: usize,
+}
 
 /// Which secret `/chapter_view_template` accepts.
 ///
@@ -121,6 +182,12 @@ pub(crate) struct Config {
     pub max_clock_skew: Option<Duration>,
     pub max_recorded_requests: usize,
     pub api_hosts: usize,
+    pub cdn_hosts: usize,
+    pub html_hosts: usize,
+    /// Whether the API serves login-only albums to anonymous requests.
+    pub api_shows_login_only: bool,
+    /// Whether HTML album pages come wrapped in `base64DecodeUtf8("…")`.
+    pub html_album_base64: bool,
 }
 
 /// State shared by the handle and the server tasks.
@@ -136,6 +203,17 @@ pub(crate) struct Shared {
     log: Mutex<VecDeque<RequestRecord>>,
     pub api_domains: Vec<String>,
     pub image_domains: Vec<String>,
+    pub html_domains: Vec<String>,
+    /// The discovery host's domain, when there are HTML hosts.
+    pub discovery_domain: Option<String>,
+    /// Which HTML host the permanent link points at.
+    permanent_target: AtomicUsize,
+    /// Accounts, sessions, favourites, check-ins.
+    state: Mutex<SiteState>,
+    /// Comments and the forum.
+    pub comments: Board,
+    /// Days added to the clock (check-ins, posted comments): [`Emulator::advance_days`].
+    day_offset: AtomicI64,
     /// TLS acceptor when every host serves HTTPS.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
     /// The self-signed certificate the hosts present (PEM), when TLS is on.
@@ -183,8 +261,60 @@ impl Shared {
         })
     }
 
-    pub(crate) fn is_api_host(&self, host: usize) -> bool {
-        host < self.cfg.api_hosts
+    pub(crate) fn role(&self, host: usize) -> HostRole {
+        let cfg = &self.cfg;
+        if host < cfg.api_hosts {
+            HostRole::Api
+        } else if host < cfg.api_hosts + cfg.cdn_hosts {
+            HostRole::Cdn
+        } else if host < cfg.api_hosts + cfg.cdn_hosts + cfg.html_hosts {
+            HostRole::Html
+        } else {
+            HostRole::Discovery
+        }
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, SiteState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The user of the request's `AVS` cookie, if it names a live session.
+    pub(crate) fn viewer(&self, headers: &hyper::HeaderMap) -> Option<(usize, Viewer)> {
+        let token = cookie(headers, SESSION_COOKIE)?;
+        let state = self.state();
+        let index = state.session_user(token)?;
+        Some((index, state.viewer(index)))
+    }
+
+    /// Unix seconds on the emulator's clock (real time plus [`Emulator::advance_days`]).
+    pub(crate) fn now(&self) -> u64 {
+        let real = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let offset = self
+            .day_offset
+            .load(Ordering::Relaxed)
+            .saturating_mul(86_400);
+        real.saturating_add_signed(offset)
+    }
+
+    /// The emulator's day number (days since 1970-01-01, UTC) for check-ins.
+    pub(crate) fn today(&self) -> i64 {
+        i64::try_from(self.now() / 86_400).unwrap_or(i64::MAX)
+    }
+
+    /// The CDN domain pages link images and covers to.
+    pub(crate) fn cdn(&self) -> &str {
+        self.image_domains.first().map_or("", String::as_str)
+    }
+
+    /// The HTML host the permanent link points at.
+    pub(crate) fn permanent_target(&self) -> Option<&str> {
+        let i = self.permanent_target.load(Ordering::Relaxed);
+        self.html_domains
+            .get(i)
+            .or(self.html_domains.first())
+            .map(String::as_str)
     }
 
     pub(crate) fn next_connection_id(&self) -> u64 {
@@ -196,10 +326,11 @@ impl Shared {
     }
 
     pub(crate) fn decide_faults(&self, host: usize, path_and_query: &str) -> Decision {
+        let role = self.role(host);
         self.faults
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .decide(host, path_and_query)
+            .decide(host, role, path_and_query)
     }
 
     pub(crate) fn record(&self, record: RequestRecord) {
@@ -233,6 +364,11 @@ pub struct EmulatorBuilder {
     max_recorded_requests: usize,
     worker_threads: Option<usize>,
     tls: bool,
+    html_hosts: usize,
+    accounts: Vec<UserSpec>,
+    login_only: Vec<u64>,
+    api_shows_login_only: bool,
+    html_album_base64: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -242,9 +378,11 @@ impl Default for EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
-    /// The defaults: 1 API host, 1 CDN host, [`Catalog::standard`], no latency, app version
-    /// and minimum `2.1.12`, cookies required, either secret on the template, `NullName`
-    /// missing style, loopback with ephemeral ports.
+    /// The defaults: 1 API host, 1 CDN host, 1 HTML host (plus the discovery host),
+    /// [`Catalog::standard`], the default account ([`UserSpec::default_user`]), no
+    /// login-only albums, no latency, app version and minimum `2.1.12`, cookies required,
+    /// either secret on the template, `NullName` missing style, loopback with ephemeral
+    /// ports.
     pub fn new() -> Self {
         Self {
             api_hosts: 1,
@@ -264,7 +402,63 @@ impl EmulatorBuilder {
             max_recorded_requests: 100_000,
             worker_threads: None,
             tls: false,
+            html_hosts: 1,
+            accounts: vec![UserSpec::default_user()],
+            login_only: Vec::new(),
+            api_shows_login_only: false,
+            html_album_base64: false,
         }
+    }
+
+    /// Number of web-site domains (listeners) serving the HTML pages (spec §6.3). Default 1.
+    /// With at least one, a discovery host (the permanent link and the publish page, spec
+    /// §6.3.1) listens after them; with 0, neither.
+    #[must_use]
+    pub fn html_hosts(mut self, n: usize) -> Self {
+        self.html_hosts = n;
+        self
+    }
+
+    /// Adds an account with no folders or favourites (see [`EmulatorBuilder::account`]).
+    #[must_use]
+    pub fn user(self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.account(UserSpec::new(username, password))
+    }
+
+    /// Adds an account with its starting state. The default account
+    /// ([`UserSpec::default_user`]) is always there; an account with its username replaces
+    /// it.
+    #[must_use]
+    pub fn account(mut self, user: UserSpec) -> Self {
+        self.accounts.push(user);
+        self
+    }
+
+    /// Makes these catalog albums login-only (see [`AlbumSpec::login_only`]); an id that is
+    /// not a catalog album makes [`EmulatorBuilder::start`] fail.
+    #[must_use]
+    pub fn login_only(mut self, album_ids: impl IntoIterator<Item = u64>) -> Self {
+        self.login_only.extend(album_ids);
+        self
+    }
+
+    /// Whether the API serves login-only albums to anonymous requests. Default `false`: they
+    /// answer as missing ids do ([`MissingStyle`]), the only way spec §6.2.5 gives the API
+    /// to say "no". The Python package's missing-album message suggests the API client as a
+    /// way around login-only albums (spec §9 `raise_missing`), so the real API may serve
+    /// them: `true` emulates that.
+    #[must_use]
+    pub fn api_shows_login_only(mut self, show: bool) -> Self {
+        self.api_shows_login_only = show;
+        self
+    }
+
+    /// Whether HTML album pages come as `const html = base64DecodeUtf8("…")` around the
+    /// real page (spec §6.3.5: the client decodes it first). Default `false`.
+    #[must_use]
+    pub fn html_album_base64(mut self, on: bool) -> Self {
+        self.html_album_base64 = on;
+        self
     }
 
     /// Number of API domains (listeners), at least 1. Default 1.
@@ -412,8 +606,31 @@ impl EmulatorBuilder {
         }
         let min_app_version = parse_version(&self.min_app_version)
             .ok_or_else(|| invalid("min_app_version", "expected a dotted numeric version"))?;
-        let catalog = self.catalog.unwrap_or_else(Catalog::standard);
+        let mut catalog = self.catalog.unwrap_or_else(Catalog::standard);
+        for id in &self.login_only {
+            match catalog.albums.iter_mut().find(|a| a.id == *id) {
+                Some(album) => album.login_only = true,
+                None => {
+                    return Err(invalid(
+                        "login_only",
+                        &format!("{id} is not an album of the catalog"),
+                    ));
+                }
+            }
+        }
         catalog.validate()?;
+        for user in &self.accounts {
+            if user.username.is_empty() || user.username.chars().any(|c| c.is_control() || c == '/')
+            {
+                return Err(invalid(
+                    "user",
+                    &format!(
+                        "username {:?} is empty or has '/' or control characters",
+                        user.username
+                    ),
+                ));
+            }
+        }
 
         let mut albums = HashMap::new();
         let mut chapters = HashMap::new();
@@ -425,7 +642,8 @@ impl EmulatorBuilder {
         }
 
         // Bind on the caller's thread so the ports are known (and errors reported) up front.
-        let host_count = self.api_hosts + self.cdn_hosts;
+        let discovery = usize::from(self.html_hosts > 0);
+        let host_count = self.api_hosts + self.cdn_hosts + self.html_hosts + discovery;
         let mut listeners = Vec::with_capacity(host_count);
         for i in 0..host_count {
             let port = if self.first_port == 0 {
@@ -460,10 +678,21 @@ impl EmulatorBuilder {
             .iter()
             .map(|(a, _)| domain(a))
             .collect();
-        let image_domains: Vec<String> = listeners[self.api_hosts..]
+        let image_domains: Vec<String> = listeners[self.api_hosts..self.api_hosts + self.cdn_hosts]
             .iter()
             .map(|(a, _)| domain(a))
             .collect();
+        let html_start = self.api_hosts + self.cdn_hosts;
+        let html_domains: Vec<String> = listeners[html_start..html_start + self.html_hosts]
+            .iter()
+            .map(|(a, _)| domain(a))
+            .collect();
+        let discovery_domain = (discovery == 1)
+            .then(|| listeners.last().map(|(a, _)| domain(a)))
+            .flatten();
+        let salt = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
 
         let parallelism = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let mut faults = FaultTable::default();
@@ -482,6 +711,10 @@ impl EmulatorBuilder {
                 max_clock_skew: self.max_clock_skew,
                 max_recorded_requests: self.max_recorded_requests,
                 api_hosts: self.api_hosts,
+                cdn_hosts: self.cdn_hosts,
+                html_hosts: self.html_hosts,
+                api_shows_login_only: self.api_shows_login_only,
+                html_album_base64: self.html_album_base64,
             },
             catalog,
             albums,
@@ -491,6 +724,12 @@ impl EmulatorBuilder {
             log: Mutex::new(VecDeque::new()),
             api_domains,
             image_domains,
+            html_domains,
+            discovery_domain,
+            permanent_target: AtomicUsize::new(0),
+            state: Mutex::new(SiteState::new(self.accounts, salt)),
+            comments: Board::new(),
+            day_offset: AtomicI64::new(0),
             certificate_pem: tls.as_ref().map(|t| t.certificate_pem.clone()),
             tls: tls.map(|t| t.acceptor),
             started: Instant::now(),
@@ -600,9 +839,88 @@ impl Emulator {
         self.shared.api_domains.clone()
     }
 
-    /// The image CDN domains (host indexes `api_hosts..`).
+    /// The image CDN domains (host indexes `api_hosts..api_hosts + cdn_hosts`).
     pub fn image_domains(&self) -> Vec<String> {
         self.shared.image_domains.clone()
+    }
+
+    /// The web-site domains (the HTML pages, spec §6.3; host indexes after the CDN hosts).
+    pub fn html_domains(&self) -> Vec<String> {
+        self.shared.html_domains.clone()
+    }
+
+    /// The domain of the discovery host (the last host index), when there are HTML hosts.
+    pub fn discovery_domain(&self) -> Option<String> {
+        self.shared.discovery_domain.clone()
+    }
+
+    /// The "permanent domain" link (spec §6.3.1 `https://jm365.work/3YeBdF`): a 301 to a
+    /// second link, which answers 302 with `Location:` the HTML domain chosen by
+    /// [`Emulator::set_permanent_link_target`] (default: the first). `None` without HTML
+    /// hosts.
+    pub fn permanent_link_url(&self) -> Option<String> {
+        self.shared
+            .discovery_domain
+            .as_ref()
+            .map(|d| format!("{d}{PERMANENT_LINK_PATH}"))
+    }
+
+    /// The publish page (spec §6.3.1 `https://jmcomicgo.org`): an HTML page linking every
+    /// HTML domain. `None` without HTML hosts.
+    pub fn publish_url(&self) -> Option<String> {
+        self.shared
+            .discovery_domain
+            .as_ref()
+            .map(|d| format!("{d}/"))
+    }
+
+    /// Points the permanent link at another HTML host (an index into
+    /// [`Emulator::html_domains`]; out of range: the first).
+    pub fn set_permanent_link_target(&self, html_index: usize) {
+        self.shared
+            .permanent_target
+            .store(html_index, Ordering::Relaxed);
+    }
+
+    /// What the host with this index serves; `None` past the last host.
+    pub fn host_role(&self, index: usize) -> Option<HostRole> {
+        (index < self.hosts.len()).then(|| self.shared.role(index))
+    }
+
+    /// A user's favourites, folders, coins and check-ins, by username.
+    pub fn user_state(&self, username: &str) -> Option<UserSnapshot> {
+        let state = self.shared.state();
+        let user = state.user(state.user_by_name(username)?);
+        Some(UserSnapshot {
+            uid: user.uid,
+            username: user.spec.username.clone(),
+            folders: user
+                .folders
+                .iter()
+                .map(|f| (f.fid, f.name.clone()))
+                .collect(),
+            favorites: user.favorites.iter().map(|f| (f.aid, f.fid)).collect(),
+            coin: user.coin,
+            exp: user.exp,
+            check_ins: user.signed_days.len(),
+        })
+    }
+
+    /// Ends every login session, as if they had all expired: requests carrying an old `AVS`
+    /// cookie are anonymous from now on.
+    pub fn expire_sessions(&self) {
+        self.shared.state().end_all_sessions();
+    }
+
+    /// Number of live login sessions.
+    pub fn session_count(&self) -> usize {
+        self.shared.state().session_count()
+    }
+
+    /// Moves the emulator's clock `days` days on (or back): a new day for check-ins, later
+    /// times for posted comments.
+    pub fn advance_days(&self, days: i64) {
+        self.shared.day_offset.fetch_add(days, Ordering::Relaxed);
     }
 
     /// The self-signed certificate (PEM) every host presents, when the emulator serves HTTPS
@@ -799,4 +1117,16 @@ impl Drop for Emulator {
             tracing::error!("emulator runtime thread panicked");
         }
     }
+}
+
+/// The value of one cookie of the request (`Cookie: a=1; b=2`).
+pub(crate) fn cookie<'a>(headers: &'a hyper::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(hyper::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
 }

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::emulator::HostRole;
 use crate::error::Error;
 
 /// What a matching request suffers.
@@ -54,12 +55,40 @@ pub enum FaultKind {
     /// The route's normal answer without its `Set-Cookie` headers: on `/setting`, a session
     /// that never takes, so `/album` and `/chapter` keep answering with the placeholder.
     NoCookies,
+    /// A Cloudflare browser challenge instead of the page: `status` (403 by default, the
+    /// status spec §6.3.4 maps to "ip地区禁止访问/爬虫被识别"), headers `server: cloudflare`,
+    /// `cf-mitigated: challenge` and a `cf-ray`, and the "Just a moment..." page (longer
+    /// than the 500 characters below which spec §6.3.4 looks for special bodies). The
+    /// Python package does not solve challenges (spec §6.3.2); the markers besides the
+    /// status are Cloudflare's own, not from the spec.
+    Cloudflare {
+        /// HTTP status (403 unless given: `cloudflare=503`).
+        status: u16,
+    },
+    /// The region block: a short page (under 500 characters) containing
+    /// `Restricted Access!` (spec §6.3.4 step 3), with `status` (200 unless given: the
+    /// spec checks the body only after a 200, so that is the status that reaches the
+    /// check).
+    RegionBlock {
+        /// HTTP status (200 unless given: `region-block=403`).
+        status: u16,
+    },
 }
 
 impl FaultKind {
     /// Whether the fault only delays the answer.
     pub fn is_latency(&self) -> bool {
         matches!(self, Self::Latency(_))
+    }
+
+    /// A Cloudflare challenge with its usual status, 403.
+    pub fn cloudflare() -> Self {
+        Self::Cloudflare { status: 403 }
+    }
+
+    /// The region-block page with status 200.
+    pub fn region_block() -> Self {
+        Self::RegionBlock { status: 200 }
     }
 }
 
@@ -80,6 +109,10 @@ impl fmt::Display for FaultKind {
             Self::HugeDimensions => f.write_str("huge-dimensions"),
             Self::HugeBody { bytes } => write!(f, "huge-body={bytes}"),
             Self::NoCookies => f.write_str("no-cookies"),
+            Self::Cloudflare { status: 403 } => f.write_str("cloudflare"),
+            Self::Cloudflare { status } => write!(f, "cloudflare={status}"),
+            Self::RegionBlock { status: 200 } => f.write_str("region-block"),
+            Self::RegionBlock { status } => write!(f, "region-block={status}"),
         }
     }
 }
@@ -116,8 +149,8 @@ impl fmt::Display for Times {
     }
 }
 
-/// A fault rule: requests to `host` (any if `None`) whose path and query start with
-/// `path_prefix` suffer `kind`, as often as `times` says.
+/// A fault rule: requests to `host` (any if `None`) of hosts with `role` (any if `None`)
+/// whose path and query start with `path_prefix` suffer `kind`, as often as `times` says.
 ///
 /// Rules are checked in the order they were added. Every matching rule counts the request
 /// (so `First(2)` means the first two matching requests, whatever other rules did); latency
@@ -125,10 +158,12 @@ impl fmt::Display for Times {
 ///
 /// # Text form (CLI `--fault`)
 ///
-/// `KIND[=ARG][@PREFIX][;host=N][;first=N | ;every=K | ;p=P[;seed=S]]`, where KIND is one of
-/// `latency=MS`, `status=CODE`, `reset`, `truncated`, `empty200`, `garbage`, `429=SECS`
-/// (alias `too-many-requests=SECS`), `stall`, `mysql`, `bad-ciphertext`, `huge-dimensions`,
-/// `huge-body=BYTES`, `no-cookies`. PREFIX defaults to `/` (everything) and ends at the first `;`.
+/// `KIND[=ARG][@PREFIX][;host=N][;role=R][;first=N | ;every=K | ;p=P[;seed=S]]`, where KIND
+/// is one of `latency=MS`, `status=CODE`, `reset`, `truncated`, `empty200`, `garbage`,
+/// `429=SECS` (alias `too-many-requests=SECS`), `stall`, `mysql`, `bad-ciphertext`,
+/// `huge-dimensions`, `huge-body=BYTES`, `no-cookies`, `cloudflare[=STATUS]`,
+/// `region-block[=STATUS]`, and R one of `api`, `cdn`, `html`, `discovery` ([`HostRole`]).
+/// PREFIX defaults to `/` (everything) and ends at the first `;`.
 /// Examples:
 ///
 /// ```
@@ -143,12 +178,19 @@ impl fmt::Display for Times {
 ///
 /// let rule: FaultRule = "huge-body=1073741824@/media/photos/".parse()?;
 /// assert_eq!(rule.kind, FaultKind::HugeBody { bytes: 1 << 30 });
+///
+/// // Every page of every HTML host, the first two times: a Cloudflare challenge.
+/// let rule: FaultRule = "cloudflare;role=html;first=2".parse()?;
+/// assert_eq!(rule.kind, FaultKind::cloudflare());
+/// assert_eq!(rule.role, Some(jmcomic_emulator::HostRole::Html));
 /// # Ok::<(), jmcomic_emulator::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultRule {
     /// Host index (API hosts first, then CDN hosts); `None` = every host.
     pub host: Option<usize>,
+    /// Kind of host ([`HostRole`]); `None` = every kind.
+    pub role: Option<HostRole>,
     /// Prefix of the request's path and query, e.g. `/album` or
     /// `/media/photos/220980/00002.webp`.
     pub path_prefix: String,
@@ -163,6 +205,7 @@ impl FaultRule {
     pub fn new(path_prefix: impl Into<String>, kind: FaultKind) -> Self {
         Self {
             host: None,
+            role: None,
             path_prefix: path_prefix.into(),
             kind,
             times: Times::Always,
@@ -173,6 +216,13 @@ impl FaultRule {
     #[must_use]
     pub fn on_host(mut self, host: usize) -> Self {
         self.host = Some(host);
+        self
+    }
+
+    /// Restricts the rule to hosts of one kind (e.g. every HTML host).
+    #[must_use]
+    pub fn on_role(mut self, role: HostRole) -> Self {
+        self.role = Some(role);
         self
     }
 
@@ -189,6 +239,9 @@ impl fmt::Display for FaultRule {
         write!(f, "{}@{}", self.kind, self.path_prefix)?;
         if let Some(host) = self.host {
             write!(f, ";host={host}")?;
+        }
+        if let Some(role) = self.role {
+            write!(f, ";role={}", role.name())?;
         }
         if self.times != Times::Always {
             write!(f, ";{}", self.times)?;
@@ -215,6 +268,12 @@ impl FromStr for FaultRule {
             Some((n, a)) => (n, Some(a)),
             None => (kind_text, None),
         };
+        let status_code = |code: u64| -> Result<u16, Error> {
+            match u16::try_from(code) {
+                Ok(code) if (100..=999).contains(&code) => Ok(code),
+                _ => Err(fail("status must be in 100..=999")),
+            }
+        };
         let number = |what: &str| -> Result<u64, Error> {
             arg.map(|a| a.trim().trim_end_matches("ms"))
                 .ok_or_else(|| fail(&format!("{name} needs ={what}")))?
@@ -223,13 +282,7 @@ impl FromStr for FaultRule {
         };
         let kind = match name.trim().to_ascii_lowercase().as_str() {
             "latency" => FaultKind::Latency(Duration::from_millis(number("MS")?)),
-            "status" => {
-                let code = number("CODE")?;
-                match u16::try_from(code) {
-                    Ok(code) if (100..=999).contains(&code) => FaultKind::Status(code),
-                    _ => return Err(fail("status must be in 100..=999")),
-                }
-            }
+            "status" => FaultKind::Status(status_code(number("CODE")?)?),
             "reset" => FaultKind::Reset,
             "truncated" => FaultKind::Truncated,
             "empty200" | "empty" => FaultKind::Empty200,
@@ -245,6 +298,18 @@ impl FromStr for FaultRule {
                 bytes: number("BYTES")?,
             },
             "no-cookies" | "nocookies" => FaultKind::NoCookies,
+            "cloudflare" => FaultKind::Cloudflare {
+                status: match arg {
+                    None => 403,
+                    Some(_) => status_code(number("STATUS")?)?,
+                },
+            },
+            "region-block" | "regionblock" => FaultKind::RegionBlock {
+                status: match arg {
+                    None => 200,
+                    Some(_) => status_code(number("STATUS")?)?,
+                },
+            },
             other => return Err(fail(&format!("unknown fault kind {other:?}"))),
         };
         let mut rule = FaultRule::new(prefix, kind);
@@ -265,6 +330,12 @@ impl FromStr for FaultRule {
                     .map_err(|_| fail(&format!("{key} must be a whole number")))
             };
             match key.trim() {
+                "role" => {
+                    rule.role =
+                        Some(HostRole::from_name(value.trim()).ok_or_else(|| {
+                            fail("role must be one of api, cdn, html, discovery")
+                        })?);
+                }
                 "host" => {
                     rule.host =
                         Some(usize::try_from(int()?).map_err(|_| fail("host index too large"))?);
@@ -356,11 +427,12 @@ impl FaultTable {
     }
 
     /// Counts the request against every matching rule and returns what fired.
-    pub(crate) fn decide(&mut self, host: usize, path_and_query: &str) -> Decision {
+    pub(crate) fn decide(&mut self, host: usize, role: HostRole, path_and_query: &str) -> Decision {
         let mut decision = Decision::default();
         for active in &mut self.rules {
             let rule = &active.rule;
             if rule.host.is_some_and(|h| h != host)
+                || rule.role.is_some_and(|r| r != role)
                 || !path_and_query.starts_with(&rule.path_prefix)
             {
                 continue;
@@ -427,6 +499,8 @@ mod tests {
             "reset;p=2",
             "reset;every=0",
             "reset;x",
+            "cloudflare;role=web",
+            "region-block=1",
         ] {
             assert!(bad.parse::<FaultRule>().is_err(), "{bad:?}");
         }
@@ -442,6 +516,10 @@ mod tests {
             "429=2@/x",
             "huge-dimensions@/media/photos/1/00001.png",
             "huge-body=1073741824@/media/",
+            "cloudflare@/album/;role=html;first=2",
+            "cloudflare=503@/",
+            "region-block@/;role=html",
+            "region-block=403@/search;host=3",
         ] {
             let rule: FaultRule = text.parse().expect("parse");
             assert_eq!(rule.to_string(), text);
@@ -457,17 +535,17 @@ mod tests {
         let mut table = FaultTable::default();
         table.add(FaultRule::new("/a", FaultKind::Reset).times(Times::First(2)));
         let fired: Vec<bool> = (0..4)
-            .map(|_| table.decide(0, "/a").fault.is_some())
+            .map(|_| table.decide(0, HostRole::Api, "/a").fault.is_some())
             .collect();
         assert_eq!(fired, [true, true, false, false]);
 
         let mut table = FaultTable::default();
         table.add(FaultRule::new("/a", FaultKind::Mysql).times(Times::EveryNth(3)));
         let fired: Vec<bool> = (0..6)
-            .map(|_| table.decide(0, "/a?x").fault.is_some())
+            .map(|_| table.decide(0, HostRole::Api, "/a?x").fault.is_some())
             .collect();
         assert_eq!(fired, [false, false, true, false, false, true]);
-        assert!(table.decide(0, "/b").fault.is_none());
+        assert!(table.decide(0, HostRole::Api, "/b").fault.is_none());
 
         let run = || {
             let mut table = FaultTable::default();
@@ -476,7 +554,7 @@ mod tests {
                     .times(Times::Probability { p: 0.5, seed: 42 }),
             );
             (0..200)
-                .map(|_| table.decide(0, "/x").fault.is_some())
+                .map(|_| table.decide(0, HostRole::Api, "/x").fault.is_some())
                 .collect::<Vec<_>>()
         };
         let a = run();
@@ -498,14 +576,20 @@ mod tests {
         ));
         let id = table.add(FaultRule::new("/", FaultKind::Status(502)).on_host(1));
         table.add(FaultRule::new("/", FaultKind::Status(503)));
-        let d = table.decide(0, "/x");
+        let d = table.decide(0, HostRole::Api, "/x");
         assert_eq!(d.latency, Duration::from_millis(12));
         assert_eq!(d.fault, Some(FaultKind::Status(503)));
-        assert_eq!(table.decide(1, "/x").fault, Some(FaultKind::Status(502)));
+        assert_eq!(
+            table.decide(1, HostRole::Api, "/x").fault,
+            Some(FaultKind::Status(502))
+        );
         assert!(table.remove(id));
         assert!(!table.remove(id));
-        assert_eq!(table.decide(1, "/x").fault, Some(FaultKind::Status(503)));
+        assert_eq!(
+            table.decide(1, HostRole::Api, "/x").fault,
+            Some(FaultKind::Status(503))
+        );
         table.clear();
-        assert!(table.decide(1, "/x").fault.is_none());
+        assert!(table.decide(1, HostRole::Api, "/x").fault.is_none());
     }
 }

@@ -1,7 +1,8 @@
 //! A loopback emulator of the JMComic site for tests and benchmarks.
 //!
-//! It serves the mobile API (spec `shared/spec/jmcomic-python.md` §6.2) and the image CDN from
-//! a deterministic synthetic [`Catalog`], with fault injection that can change at runtime. It
+//! It serves the mobile API (spec `shared/spec/jmcomic-python.md` §6.2), the image CDN and the
+//! web site (§6.3) from a deterministic synthetic [`Catalog`] and a set of accounts, with
+//! fault injection that can change at runtime. It
 //! shares no code with the client crate on purpose: tokens, AES, strip counts and scrambling
 //! are written here again from the spec, so a misreading cannot hide on both sides.
 //!
@@ -19,8 +20,22 @@
 //!   `GET /chapter?id=` (both answer with the placeholder album "禁漫娘" when the `ipm5` cookie
 //!   is missing, §6.2.7), `GET /chapter_view_template?id=...` (HTML with
 //!   `var scramble_id = N;` for that chapter, signed with `18comicAPPContent` or, by default,
-//!   the normal secret too: see [`TemplateSecret`]; else 403), `GET /search`,
-//!   `GET /categories/filter`;
+//!   the normal secret too: see [`TemplateSecret`]; else 403),
+//!   `GET /search?main_tag=&search_query=&page=&o=&t=` and
+//!   `GET /categories/filter?page=&c=&o=` (80 a page; `o` = `mr` newest id, `mv` views,
+//!   `mp` pages, `tf` likes, `tr` rating, `md` comments; the time `t` or `o=mv_{t,w,m}`
+//!   keeps the albums viewed in that period, [`AlbumSpec::views_in`], and ranks them by
+//!   those views; `c` a category slug, [`AlbumSpec::category`]);
+//! * accounts (spec §6.2.9, Appendix A), the user being the one of the `AVS` cookie:
+//!   `POST /login` (form `username`, `password`; the user object, its `s` also set as the
+//!   `AVS` cookie), `GET /favorite?page=&folder_id=&o=` (20 a page, `o=mr` newest
+//!   favourite first, `mp` latest update first, `folder_list`), `POST /favorite` (form
+//!   `aid`, or the 2.7.4 GET with that form body: a toggle answering `type` `add` or
+//!   `remove`), `GET /forum?mode=all&page=[&aid=]` (10 comments a page, newest first),
+//!   `GET /daily?user_id=` and `POST /daily_chk` (form `user_id`, `daily_id`: `Jcoin:10
+//!   EXP:10`, then `今天已經簽到過了` the same day); without a session they answer
+//!   `{"code":401,...}`. `/album` and `/chapter` carry the user's `is_favorite` and
+//!   `liked`;
 //! * `GET /newsvr-2025.txt`: the domain-server file (BOM + base64 AES, §6.2.7);
 //! * `GET /_emulator/catalog`: **an emulator extension the real site does not have**: the
 //!   catalog being served as plain JSON ([`CatalogListing`], no token, not encrypted), so
@@ -29,6 +44,42 @@
 //! `/album?id=<chapter id>` for a chapter that is not its album's first answers with that
 //! chapter's record shaped as an album whose `series_id` is the parent album (the 2.7.10
 //! redirect, spec Appendix A). Missing ids are answered per [`MissingStyle`].
+//!
+//! Login-only albums ([`EmulatorBuilder::login_only`]) answer anonymous API requests as
+//! missing ids do ([`EmulatorBuilder::api_shows_login_only`] to serve them) and anonymous
+//! HTML requests with a redirect to `/error/album_missing`.
+//!
+//! HTML hosts (`html_domains()`, spec §6.3.3; markup made for the patterns of §6.3.5, see
+//! the `markup` module's notes on escaping):
+//!
+//! * `GET /` (home, with the check-in's `data-dailyid`), `GET /album/{id}[/slug]`,
+//!   `GET /photo/{id}` (the chapter's scramble id, `page_arr`, image URLs on the first CDN
+//!   host), `GET /search/photos[/{category}[/sub/{sub}]]?main_tag=&search_query=&page=&o=&t=`
+//!   (an album id redirects to its page; an empty query is the "keyword too short"
+//!   fieldset), `GET /albums[/{category}[/sub/{sub}]]?page=&o=&t=` (categories and
+//!   rankings); unknown ids redirect to `/error/album_missing`, unknown categories to
+//!   `/error/invalid_module`;
+//! * `GET /login` (the form) and `POST /login` (JSON `{"status":1}` plus the `AVS` cookie,
+//!   or `{"status":0,"errors":[…]}`), `GET /logout`;
+//!   `GET /user/{name}/favorite/albums?page=&o=&folder=` (the logged-in user's own only,
+//!   else `/error/user_missing`);
+//! * ajax (JSON written like PHP's, `\uXXXX` escapes): `/ajax/favorite_album` (GET or
+//!   POST, form `album_id`, `fid`: adds, `status` 0 with `此圖片已經在您最喜愛的清單！` when
+//!   already there), `POST /ajax/delete_favorite_album`, `POST /ajax/album_comment`
+//!   (logged-in users post comments and replies), `POST /ajax/album_pagination`
+//!   (`{"err":false,"code":"<html>"}`), `POST /ajax/forum_more` (`message`: a list of
+//!   HTML comments; past the end the last page again), `GET /ajax/user_daily_event`,
+//!   `POST /ajax/user_daily_sign`.
+//!
+//! The discovery host ([`Emulator::permanent_link_url`], [`Emulator::publish_url`]):
+//! `GET /3YeBdF` answers 301, then 302 to an HTML domain (spec §6.3.1's permanent link);
+//! `GET /` is the publish page linking every HTML domain.
+//!
+//! Accounts: every emulator has [`DEFAULT_USERNAME`] / [`DEFAULT_PASSWORD`]
+//! ([`UserSpec::default_user`]); [`EmulatorBuilder::user`] and
+//! [`EmulatorBuilder::account`] add more. A session made on either side works on both.
+//! State is inspected with [`Emulator::user_state`]; [`Emulator::expire_sessions`] and
+//! [`Emulator::advance_days`] move time along.
 //!
 //! CDN hosts (`image_domains()`): `GET /media/photos/{chapter_id}/{file}` (pages scrambled per
 //! spec §7: strip count §7.1 from the chapter's scramble id, the chapter id and the file
@@ -39,7 +90,17 @@
 //! certificate for `127.0.0.1`, `::1` and `localhost` made at start
 //! ([`Emulator::certificate_pem`]); domains then read `https://127.0.0.1:PORT`, and every
 //! fault behaves as over plain HTTP. The Python package only speaks HTTPS, so the
-//! side-by-side benchmark (`crates/jmcomic-bench`) needs this.
+//! side-by-side benchmark (`crates/jmcomic-bench`) needs this. The photo page's image
+//! domain pattern (`src="https://(.*?)/media/albums/blank`, spec §6.3.5) only matches with
+//! TLS on, since pages name the CDN with its real scheme.
+//!
+//! # Blocked pages
+//!
+//! [`FaultKind::Cloudflare`] (a 403 "Just a moment..." challenge) and
+//! [`FaultKind::RegionBlock`] (a short page with `Restricted Access!`, spec §6.3.4), like
+//! every fault, for some or all requests: `FaultRule::new("/", FaultKind::cloudflare())
+//! .on_role(HostRole::Html).times(Times::First(2))`, or `--fault
+//! cloudflare;role=html;first=2`.
 //!
 //! # Hostile data
 //!
@@ -88,6 +149,8 @@
 //!
 //! ```text
 //! jmcomic-emulator [--bind 127.0.0.1] [--port N] [--api-hosts 1] [--cdn-hosts 1]
+//!                  [--html-hosts 1] [--user NAME:PASSWORD]... [--login-only ID,...]
+//!                  [--api-shows-login-only] [--html-album-base64]
 //!                  [--latency-ms 0] [--catalog standard|bench|hostile] [--tls]
 //!                  [--bench-albums 20 --bench-pages 20 --bench-width 800 --bench-height 1200]
 //!                  [--fault SPEC]... [--require-cookies=false] [--warm]
@@ -101,10 +164,11 @@
 //! chapters, page counts and kinds, scramble ids; `--json` for the JSON of
 //! [`CatalogListing`], the same as `GET /_emulator/catalog`) and exits without serving.
 //!
-//! API hosts listen on ports `N..`, CDN hosts right after (`--port 0`: ephemeral ports). Once
-//! listening it prints one JSON line on stdout,
-//! `{"api_domains":[...],"image_domains":[...],"domain_server_url":"..."}` (with `--tls` also
-//! `"certificate_pem"`), then serves until
+//! API hosts listen on ports `N..`, CDN hosts right after, then HTML hosts and the
+//! discovery host (`--port 0`: ephemeral ports). Once listening it prints one JSON line on
+//! stdout, `{"api_domains":[...],"image_domains":[...],"html_domains":[...],
+//! "domain_server_url":"...","permanent_link_url":"...","publish_url":"...","users":[...]}`
+//! (with `--tls` also `"certificate_pem"`; passwords are never printed), then serves until
 //! Ctrl-C or SIGTERM, and on exit prints its CPU time as one JSON line on stderr,
 //! `{"cpu_user_s":1.23,"cpu_system_s":0.45,"cpu_total_s":1.68}` (from `/proc/self/stat`), so
 //! benchmarks can check the emulator was not the bottleneck. The `--fault` syntax is
@@ -120,10 +184,28 @@
 //! * how missing ids are answered: [`MissingStyle`] (spec §6.2.5);
 //! * whether cookies are enforced: [`EmulatorBuilder::require_cookies`] (spec §6.2.7);
 //! * timestamp freshness: [`EmulatorBuilder::max_clock_skew`] (Appendix C: the real server's
-//!   tolerance of the fixed timestamp is unknown; default: no check).
+//!   tolerance of the fixed timestamp is unknown; default: no check);
+//! * whether the API shows login-only albums to anonymous users:
+//!   [`EmulatorBuilder::api_shows_login_only`] (spec §9 hints it might);
+//! * the Base64-wrapped album page: [`EmulatorBuilder::html_album_base64`] (spec §6.3.5);
+//! * the status of the region-block page: `region-block=STATUS` (spec §6.3.4 checks the
+//!   body after a 200, the default).
+//!
+//! # Not in the spec, chosen here
+//!
+//! What the spec leaves open is answered in one consistent way and commented where it is
+//! done: the answers of the account routes without a session and their message texts, the
+//! API's failed-login answer, `count` of `/favorite`, the check-in event's `record`
+//! grouping and bonus days, comment times as `YYYY-MM-DD HH:MM:SS` (UTC) on both sides,
+//! HTML dates in UTC, `var sort = 2` on single-chapter photo pages (spec §2.3 says the site
+//! does this), where `is_favorite`'s class sits in the favourite button, which answers
+//! carry comment HTML in `code` and which in `message`.
 #![deny(missing_docs)]
 
+mod accounts;
+mod api_user;
 mod catalog;
+mod comments;
 mod crypto;
 mod decode;
 mod emulator;
@@ -131,17 +213,22 @@ mod error;
 mod fault;
 mod hostile;
 mod listing;
+mod markup;
 mod pages;
+mod query;
 mod routes;
 mod scramble;
 mod server;
 mod site;
 mod tls;
+mod web;
 
-pub use catalog::{AlbumSpec, Catalog, ChapterSpec, PageKind, PageSpec};
+pub use accounts::{DEFAULT_PASSWORD, DEFAULT_USERNAME, UserSpec};
+pub use catalog::{AlbumSpec, Catalog, ChapterSpec, PageKind, PageSpec, Period};
 pub use decode::{MAX_DECODE_PIXELS, claimed_size, decode_rgb};
 pub use emulator::{
-    Emulator, EmulatorBuilder, HostDown, MissingStyle, RequestRecord, TemplateSecret,
+    Emulator, EmulatorBuilder, HostDown, HostRole, MissingStyle, RequestRecord, TemplateSecret,
+    UserSnapshot,
 };
 pub use error::{Error, Result};
 pub use fault::{FaultId, FaultKind, FaultRule, Times};

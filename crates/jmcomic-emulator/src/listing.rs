@@ -41,6 +41,12 @@ pub struct AlbumListing {
     pub pages: usize,
     /// Chapters in `series` order.
     pub chapters: Vec<ChapterListing>,
+    /// Only logged-in users see it ([`AlbumSpec::login_only`]).
+    #[serde(default)]
+    pub login_only: bool,
+    /// Category slug (`c`, e.g. `doujin`).
+    #[serde(default)]
+    pub category: String,
 }
 
 /// One chapter of an [`AlbumListing`].
@@ -80,6 +86,8 @@ fn album_listing(album: &AlbumSpec) -> AlbumListing {
         authors: album.authors.clone(),
         scramble_id: album.scramble_id,
         pages: album.page_count(),
+        login_only: album.login_only,
+        category: album.category.clone(),
         chapters: album
             .chapters
             .iter()
@@ -136,12 +144,13 @@ impl AlbumListing {
     fn fmt_with(&self, f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
         writeln!(
             f,
-            "{label}{id}  \"{title}\"  {chapters}, {pages}, scramble id {sid}",
+            "{label}{id}  \"{title}\"  {chapters}, {pages}, scramble id {sid}{login}",
             id = self.id,
             title = printable(&self.title),
             chapters = plural(self.chapters.len(), "chapter"),
             pages = plural(self.pages, "page"),
             sid = self.scramble_id,
+            login = if self.login_only { ", login only" } else { "" },
         )?;
         for ch in &self.chapters {
             let kinds: Vec<String> = ch

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser, ValueEnum};
-use jmcomic_emulator::{Catalog, Emulator, FaultRule, MissingStyle, TemplateSecret};
+use jmcomic_emulator::{Catalog, Emulator, FaultRule, MissingStyle, TemplateSecret, UserSpec};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum CatalogArg {
@@ -30,7 +30,11 @@ enum MissingStyleArg {
     ErrorMsg,
 }
 
-/// A loopback emulator of the JMComic site (mobile API + image CDN) for tests and benchmarks.
+/// A loopback emulator of the JMComic site (mobile API, image CDN, web site) for tests and
+/// benchmarks.
+///
+/// Every emulator has the account `jmtest` / `jmtest-password` (folders 我的最愛 and
+/// 稍後再看); --user adds more.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -46,6 +50,25 @@ struct Args {
     /// Number of image CDN hosts.
     #[arg(long, default_value_t = 1)]
     cdn_hosts: usize,
+    /// Number of web-site (HTML) hosts; with at least one, a discovery host (permanent link
+    /// and publish page) listens after them.
+    #[arg(long, default_value_t = 1)]
+    html_hosts: usize,
+    /// An extra account, `NAME:PASSWORD` (repeatable). The password is visible to other
+    /// users of the machine (process list): use throwaway ones.
+    #[arg(long = "user", value_name = "NAME:PASSWORD")]
+    users: Vec<String>,
+    /// Albums only logged-in users see (repeatable or comma separated); anonymous requests
+    /// get the missing-album answers.
+    #[arg(long = "login-only", value_name = "ID", value_delimiter = ',')]
+    login_only: Vec<u64>,
+    /// Let the API serve login-only albums to anonymous requests (the HTML site still
+    /// refuses them).
+    #[arg(long)]
+    api_shows_login_only: bool,
+    /// Send HTML album pages wrapped in `const html = base64DecodeUtf8("…")`.
+    #[arg(long)]
+    html_album_base64: bool,
     /// Latency added to every request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -64,7 +87,8 @@ struct Args {
     /// Bench catalog: page height.
     #[arg(long, default_value_t = 1200)]
     bench_height: u32,
-    /// A fault rule, e.g. `status=503@/media/photos/220980/;first=2` (repeatable).
+    /// A fault rule, e.g. `status=503@/media/photos/220980/;first=2` or
+    /// `cloudflare;role=html;first=2` or `region-block;role=html` (repeatable).
     #[arg(long = "fault", value_name = "SPEC")]
     faults: Vec<String>,
     /// Whether /album and /chapter need the ipm5 cookie.
@@ -130,8 +154,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn catalog(args: &Args) -> Catalog {
-    match args.catalog {
+fn catalog(args: &Args) -> Result<Catalog, jmcomic_emulator::Error> {
+    let mut catalog = match args.catalog {
         CatalogArg::Standard => Catalog::standard(),
         CatalogArg::Hostile => Catalog::hostile(),
         CatalogArg::Bench => Catalog::bench(
@@ -140,12 +164,24 @@ fn catalog(args: &Args) -> Catalog {
             args.bench_width,
             args.bench_height,
         ),
+    };
+    for id in &args.login_only {
+        match catalog.albums.iter_mut().find(|a| a.id == *id) {
+            Some(album) => album.login_only = true,
+            None => {
+                return Err(jmcomic_emulator::Error::InvalidOption {
+                    option: "--login-only",
+                    reason: format!("{id} is not an album of the catalog (see --list)"),
+                });
+            }
+        }
     }
+    Ok(catalog)
 }
 
 /// `--list`: the catalog as text or JSON on stdout.
-fn list(args: &Args) -> std::io::Result<()> {
-    let listing = catalog(args).listing();
+fn list(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let listing = catalog(args)?.listing();
     let text = if args.json {
         serde_json::to_string_pretty(&listing)?
     } else {
@@ -155,17 +191,20 @@ fn list(args: &Args) -> std::io::Result<()> {
     match writeln!(out, "{}", text.trim_end()).and_then(|()| out.flush()) {
         // A closed pipe (`--list | head`) is not worth an error message.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
+        other => Ok(other?),
     }
 }
 
 fn run(args: Args) -> Result<(), jmcomic_emulator::Error> {
-    let catalog = catalog(&args);
+    let catalog = catalog(&args)?;
     let mut builder = Emulator::builder()
         .bind_addr(args.bind)
         .first_port(args.port)
         .api_hosts(args.api_hosts)
         .cdn_hosts(args.cdn_hosts)
+        .html_hosts(args.html_hosts)
+        .api_shows_login_only(args.api_shows_login_only)
+        .html_album_base64(args.html_album_base64)
         .latency(Duration::from_millis(args.latency_ms))
         .catalog(catalog)
         .require_cookies(args.require_cookies)
@@ -185,6 +224,19 @@ fn run(args: Args) -> Result<(), jmcomic_emulator::Error> {
     for spec in &args.faults {
         builder = builder.fault(spec.parse::<FaultRule>()?);
     }
+    let mut usernames = vec![jmcomic_emulator::DEFAULT_USERNAME.to_owned()];
+    for user in &args.users {
+        let Some((name, password)) = user.split_once(':') else {
+            return Err(jmcomic_emulator::Error::InvalidOption {
+                option: "--user",
+                reason: "expected NAME:PASSWORD".to_owned(),
+            });
+        };
+        builder = builder.account(UserSpec::new(name, password));
+        if !usernames.iter().any(|u| u == name) {
+            usernames.push(name.to_owned());
+        }
+    }
     let emu = builder.start()?;
     if args.warm {
         emu.warm();
@@ -192,7 +244,11 @@ fn run(args: Args) -> Result<(), jmcomic_emulator::Error> {
     let mut line = serde_json::json!({
         "api_domains": emu.api_domains(),
         "image_domains": emu.image_domains(),
+        "html_domains": emu.html_domains(),
         "domain_server_url": emu.domain_server_url(),
+        "permanent_link_url": emu.permanent_link_url(),
+        "publish_url": emu.publish_url(),
+        "users": usernames,
     });
     if let Some(pem) = emu.certificate_pem() {
         line["certificate_pem"] = pem.into();

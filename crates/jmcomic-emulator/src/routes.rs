@@ -1,10 +1,10 @@
 //! Request routing and the site's answers: the mobile API (spec §6.2.3-§6.2.7) on API hosts,
-//! the image CDN (spec §6.1.4, §2.4) on CDN hosts.
+//! the image CDN (spec §6.1.4, §2.4) on CDN hosts; the web site and the discovery host are in
+//! [`crate::web`], the API's account routes in [`crate::api_user`].
 //!
-//! Handlers are pure functions of the request and the catalog; faults are applied afterwards
-//! by the server. Malformed requests get 400/404/405, never a panic.
+//! Handlers are functions of the request, the catalog and the accounts; faults are applied
+//! afterwards by the server. Malformed requests get 400/404/405, never a panic.
 
-use std::cmp::Reverse;
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -12,17 +12,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use bytes::Bytes;
 use hyper::Method;
-use hyper::header::{HeaderMap, HeaderName, SET_COOKIE};
+use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, LOCATION, SET_COOKIE};
 use hyper::http::request::Parts;
 use serde_json::{Value, json};
 
-use crate::catalog::{AlbumSpec, ChapterSpec, mix};
+use crate::accounts::Viewer;
+use crate::catalog::{AlbumSpec, ChapterSpec, Period, mix};
 use crate::crypto::{self, md5_hex};
-use crate::emulator::{MissingStyle, Shared, TemplateSecret};
+use crate::emulator::{HostRole, MissingStyle, Shared, TemplateSecret};
 use crate::pages::EncodeKey;
+use crate::query::{self, Filter, Order};
 use crate::site::{
-    ApiRoute, CATALOG_PATH, CONTENT_SECRET, DOMAIN_SERVER_PATH, NOT_LEGAL_BODY, SEARCH_PAGE_SIZE,
-    TOKEN_SECRET,
+    ApiRoute, CATALOG_PATH, CATEGORIES, CONTENT_SECRET, DOMAIN_SERVER_PATH, NOT_LEGAL_BODY,
+    SEARCH_PAGE_SIZE, TOKEN_SECRET,
 };
 
 /// A route's answer before faults are applied.
@@ -35,12 +37,12 @@ pub(crate) struct Reply {
     pub is_envelope: bool,
 }
 
-const JSON: &str = "application/json; charset=utf-8";
-const HTML: &str = "text/html; charset=utf-8";
+pub(crate) const JSON: &str = "application/json; charset=utf-8";
+pub(crate) const HTML: &str = "text/html; charset=utf-8";
 const TEXT: &str = "text/plain; charset=utf-8";
 
 impl Reply {
-    fn new(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Self {
+    pub(crate) fn new(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Self {
         Self {
             status,
             content_type,
@@ -54,7 +56,26 @@ impl Reply {
         Self::new(status, TEXT, body)
     }
 
-    fn not_found() -> Self {
+    pub(crate) fn html(status: u16, body: impl Into<Bytes>) -> Self {
+        Self::new(status, HTML, body)
+    }
+
+    /// A redirect to `location` (301, 302, ...).
+    pub(crate) fn redirect(status: u16, location: impl Into<String>) -> Self {
+        Self::html(status, "").with_header(LOCATION, location)
+    }
+
+    /// Adds a response header.
+    pub(crate) fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub(crate) fn method_not_allowed() -> Self {
+        Self::text(405, "method not allowed\n")
+    }
+
+    pub(crate) fn not_found() -> Self {
         Self::new(
             404,
             HTML,
@@ -63,7 +84,7 @@ impl Reply {
         )
     }
 
-    fn bad_request(why: &str) -> Self {
+    pub(crate) fn bad_request(why: &str) -> Self {
         let body = json!({"code": 400, "data": [], "errorMsg": format!("Bad request: {why}")});
         Self::new(400, JSON, body.to_string())
     }
@@ -85,7 +106,7 @@ impl Reply {
     }
 
     /// The spec §6.2.4 envelope around `data`, encrypted for the request's timestamp.
-    fn envelope(ts: &str, data: &Value) -> Self {
+    pub(crate) fn envelope(ts: &str, data: &Value) -> Self {
         let body = json!({
             "code": 200,
             "errorMsg": "",
@@ -109,31 +130,96 @@ pub(crate) fn bad_ciphertext_envelope() -> String {
     .to_string()
 }
 
-/// Routes one request. `host` decides the role: API hosts serve the API and the domain-server
-/// file, CDN hosts serve `/media/...`.
-pub(crate) async fn route(shared: &Arc<Shared>, host: usize, parts: &Parts) -> Reply {
-    if parts.method != Method::GET {
-        return Reply::text(405, "method not allowed\n");
+/// One request, its query and its form fields decoded.
+pub(crate) struct Req<'a> {
+    pub parts: &'a Parts,
+    pub query: Vec<(String, String)>,
+    pub form: Vec<(String, String)>,
+}
+
+impl<'a> Req<'a> {
+    /// Decodes the query and, unless the body says it is something else, the body as an
+    /// `application/x-www-form-urlencoded` form.
+    pub(crate) fn new(parts: &'a Parts, body: &Bytes) -> Self {
+        let is_form = header(&parts.headers, CONTENT_TYPE.as_str())
+            .is_none_or(|t| t.starts_with("application/x-www-form-urlencoded"));
+        let form = if is_form && !body.is_empty() {
+            parse_query(Some(&String::from_utf8_lossy(body)))
+        } else {
+            Vec::new()
+        };
+        Self {
+            parts,
+            query: parse_query(parts.uri.query()),
+            form,
+        }
     }
-    let path = parts.uri.path();
-    if shared.is_api_host(host) {
-        if path == DOMAIN_SERVER_PATH {
-            return domain_server_file(shared);
+
+    pub(crate) fn path(&self) -> &str {
+        self.parts.uri.path()
+    }
+
+    pub(crate) fn method(&self) -> &Method {
+        &self.parts.method
+    }
+
+    pub(crate) fn headers(&self) -> &HeaderMap {
+        &self.parts.headers
+    }
+
+    /// A query parameter.
+    pub(crate) fn query(&self, name: &str) -> Option<&str> {
+        param(&self.query, name)
+    }
+
+    /// A form field.
+    pub(crate) fn form(&self, name: &str) -> Option<&str> {
+        param(&self.form, name)
+    }
+
+    /// A form field, else a query parameter of that name.
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
+        self.form(name).or_else(|| self.query(name))
+    }
+}
+
+/// Routes one request by the role of its host: API hosts serve the API and the
+/// domain-server file, CDN hosts `/media/...`, HTML hosts the web site, the discovery host
+/// the permanent link and the publish page.
+pub(crate) async fn route(shared: &Arc<Shared>, host: usize, parts: &Parts, body: &Bytes) -> Reply {
+    let req = Req::new(parts, body);
+    let path = req.path();
+    match shared.role(host) {
+        HostRole::Api => {
+            if path == DOMAIN_SERVER_PATH || path == CATALOG_PATH {
+                if req.method() != Method::GET {
+                    return Reply::method_not_allowed();
+                }
+                return if path == DOMAIN_SERVER_PATH {
+                    domain_server_file(shared)
+                } else {
+                    catalog_listing(shared)
+                };
+            }
+            match ApiRoute::from_path(path) {
+                Some(api) if api.allows(req.method()) => api_route(shared, api, &req),
+                Some(_) => Reply::method_not_allowed(),
+                None => Reply::not_found(),
+            }
         }
-        if path == CATALOG_PATH {
-            return catalog_listing(shared);
+        HostRole::Cdn => {
+            if req.method() != Method::GET {
+                return Reply::method_not_allowed();
+            }
+            cdn_route(shared, path).await
         }
-        match ApiRoute::from_path(path) {
-            Some(api) => api_route(shared, api, parts),
-            None => Reply::not_found(),
-        }
-    } else {
-        cdn_route(shared, path).await
+        HostRole::Html => crate::web::route(shared, &req),
+        HostRole::Discovery => crate::web::discovery(shared, &req),
     }
 }
 
 /// Form-decodes a query string (`+` = space, UTF-8 percent escapes; spec §6.2.3).
-fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
+pub(crate) fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
     let decode = |s: &str| {
         let spaced = s.replace('+', " ");
         percent_encoding::percent_decode_str(&spaced)
@@ -151,7 +237,7 @@ fn parse_query(query: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
     query
         .iter()
         .find(|(k, _)| k == name)
@@ -159,7 +245,7 @@ fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// A decimal id (digits only, fits in u64).
-fn parse_id(text: &str) -> Option<u64> {
+pub(crate) fn parse_id(text: &str) -> Option<u64> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -247,34 +333,45 @@ fn has_session_cookie(headers: &HeaderMap) -> bool {
         .any(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn api_route(shared: &Shared, api: ApiRoute, parts: &Parts) -> Reply {
-    let ts = match authenticate(shared, api, &parts.headers) {
+fn api_route(shared: &Shared, api: ApiRoute, req: &Req<'_>) -> Reply {
+    let ts = match authenticate(shared, api, req.headers()) {
         Ok(ts) => ts,
         Err(reply) => return reply,
     };
-    let query = parse_query(parts.uri.query());
+    let viewer = shared.viewer(req.headers());
+    let viewer = viewer.as_ref().map(|(_, v)| v);
     match api {
         ApiRoute::Setting => setting(shared, &ts),
         ApiRoute::Album | ApiRoute::Chapter => {
-            let Some(id) = param(&query, "id").and_then(parse_id) else {
+            let Some(id) = req.query("id").and_then(parse_id) else {
                 return Reply::bad_request("id must be a decimal number");
             };
-            let cookies_ok = !shared.cfg.require_cookies || has_session_cookie(&parts.headers);
+            let cookies_ok = !shared.cfg.require_cookies || has_session_cookie(req.headers());
             if api == ApiRoute::Album {
-                album(shared, &ts, id, cookies_ok)
+                album(shared, &ts, id, cookies_ok, viewer)
             } else {
-                chapter(shared, &ts, id, cookies_ok)
+                chapter(shared, &ts, id, cookies_ok, viewer)
             }
         }
         ApiRoute::ChapterViewTemplate => {
-            let Some(id) = param(&query, "id").and_then(parse_id) else {
+            let Some(id) = req.query("id").and_then(parse_id) else {
                 return Reply::bad_request("id must be a decimal number");
             };
-            chapter_view_template(shared, id)
+            chapter_view_template(shared, id, viewer.is_some())
         }
-        ApiRoute::Search => search(shared, &ts, &query, false),
-        ApiRoute::CategoriesFilter => search(shared, &ts, &query, true),
+        ApiRoute::Search => search(shared, &ts, req, false, viewer),
+        ApiRoute::CategoriesFilter => search(shared, &ts, req, true, viewer),
+        ApiRoute::Login
+        | ApiRoute::Favorite
+        | ApiRoute::Forum
+        | ApiRoute::Daily
+        | ApiRoute::DailyCheck => crate::api_user::route(shared, api, &ts, req),
     }
+}
+
+/// Whether an anonymous request may not see this album on the API.
+fn hidden_from(shared: &Shared, album: &AlbumSpec, viewer: Option<&Viewer>) -> bool {
+    album.login_only && viewer.is_none() && !shared.cfg.api_shows_login_only
 }
 
 fn setting(shared: &Shared, ts: &str) -> Reply {
@@ -320,7 +417,7 @@ fn setting(shared: &Shared, ts: &str) -> Reply {
     reply
 }
 
-fn cover_url(shared: &Shared, album_id: u64) -> String {
+pub(crate) fn cover_url(shared: &Shared, album_id: u64) -> String {
     let host = shared.image_domains.first().map_or("", String::as_str);
     format!("{host}/media/albums/{album_id}_3x4.jpg")
 }
@@ -361,7 +458,13 @@ fn related_json(shared: &Shared, album: &AlbumSpec) -> Value {
 /// Album JSON (spec §6.2.5). With `as_chapter`, the record of that (non-first) chapter
 /// presented as an album, `series_id` pointing at the parent album: the answer 2.7.10's
 /// redirect logic expects for `/album?id=<chapter id>` (spec Appendix A, Appendix C).
-fn album_json(shared: &Shared, album: &AlbumSpec, as_chapter: Option<&ChapterSpec>) -> Value {
+/// `is_favorite` and `liked` are the viewer's (spec Appendix A), `false` when anonymous.
+fn album_json(
+    shared: &Shared,
+    album: &AlbumSpec,
+    as_chapter: Option<&ChapterSpec>,
+    viewer: Option<&Viewer>,
+) -> Value {
     let (id, name, series_id, pages) = match as_chapter {
         Some(ch) => (
             ch.id,
@@ -386,13 +489,13 @@ fn album_json(shared: &Shared, album: &AlbumSpec, as_chapter: Option<&ChapterSpe
         "likes": album.likes.to_string(),
         "series": series_json(album),
         "series_id": series_id,
-        "comment_total": album.comments.to_string(),
+        "comment_total": comment_total(shared, album).to_string(),
         "tags": album.tags,
         "works": album.works,
         "actors": album.actors,
         "related_list": related_json(shared, album),
-        "liked": false,
-        "is_favorite": false,
+        "liked": viewer.is_some_and(|v| v.liked.contains(&album.id)),
+        "is_favorite": viewer.is_some_and(|v| v.favorites.contains(&album.id)),
         "total_photos": pages.to_string(),
         "addtime": album.addtime.to_string(),
     });
@@ -404,8 +507,17 @@ fn album_json(shared: &Shared, album: &AlbumSpec, as_chapter: Option<&ChapterSpe
     value
 }
 
+/// The album's comment count: its top-level comments, posted ones included (the
+/// placeholder has none).
+pub(crate) fn comment_total(shared: &Shared, album: &AlbumSpec) -> usize {
+    if album.id == shared.catalog.placeholder.id {
+        return album.comments as usize;
+    }
+    shared.comments.count(&shared.catalog, album.id)
+}
+
 /// Chapter JSON (spec §6.2.5).
-fn chapter_json(album: &AlbumSpec, ch: &ChapterSpec) -> Value {
+fn chapter_json(album: &AlbumSpec, ch: &ChapterSpec, viewer: Option<&Viewer>) -> Value {
     let series_id = if album.is_single() {
         "0".to_owned()
     } else {
@@ -418,8 +530,8 @@ fn chapter_json(album: &AlbumSpec, ch: &ChapterSpec) -> Value {
         "name": ch.title,
         "images": ch.listed_names(),
         "series_id": series_id,
-        "is_favorite": false,
-        "liked": false,
+        "is_favorite": viewer.is_some_and(|v| v.favorites.contains(&album.id)),
+        "liked": viewer.is_some_and(|v| v.liked.contains(&album.id)),
     })
 }
 
@@ -459,35 +571,42 @@ fn missing(shared: &Shared, ts: &str, is_album: bool) -> Reply {
     }
 }
 
-fn album(shared: &Shared, ts: &str, id: u64, cookies_ok: bool) -> Reply {
+fn album(shared: &Shared, ts: &str, id: u64, cookies_ok: bool, viewer: Option<&Viewer>) -> Reply {
     if !cookies_ok {
         // Spec §6.2.7: without cookies every album "redirects" to the placeholder.
         let placeholder = &shared.catalog.placeholder;
-        return Reply::envelope(ts, &album_json(shared, placeholder, None));
+        return Reply::envelope(ts, &album_json(shared, placeholder, None, viewer));
     }
     if let Some(album) = shared.album(id) {
-        return Reply::envelope(ts, &album_json(shared, album, None));
+        if hidden_from(shared, album, viewer) {
+            return missing(shared, ts, true);
+        }
+        return Reply::envelope(ts, &album_json(shared, album, None, viewer));
     }
     if let Some((ch, album)) = shared.chapter(id) {
-        return Reply::envelope(ts, &album_json(shared, album, Some(ch)));
+        if hidden_from(shared, album, viewer) {
+            return missing(shared, ts, true);
+        }
+        return Reply::envelope(ts, &album_json(shared, album, Some(ch), viewer));
     }
     missing(shared, ts, true)
 }
 
-fn chapter(shared: &Shared, ts: &str, id: u64, cookies_ok: bool) -> Reply {
+fn chapter(shared: &Shared, ts: &str, id: u64, cookies_ok: bool, viewer: Option<&Viewer>) -> Reply {
     if !cookies_ok {
         let placeholder = &shared.catalog.placeholder;
         if let Some(first) = placeholder.chapters.first() {
-            return Reply::envelope(ts, &chapter_json(placeholder, first));
+            return Reply::envelope(ts, &chapter_json(placeholder, first, viewer));
         }
     }
     match shared.chapter(id) {
-        Some((ch, album)) => Reply::envelope(ts, &chapter_json(album, ch)),
+        Some((_, album)) if hidden_from(shared, album, viewer) => missing(shared, ts, false),
+        Some((ch, album)) => Reply::envelope(ts, &chapter_json(album, ch, viewer)),
         None => missing(shared, ts, false),
     }
 }
 
-fn html_escape(text: &str) -> String {
+pub(crate) fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -503,8 +622,11 @@ fn html_escape(text: &str) -> String {
 }
 
 /// The reader page (HTML, not encrypted) whose script sets `var scramble_id = N;` (spec §6.2.6).
-fn chapter_view_template(shared: &Shared, id: u64) -> Reply {
-    let Some((ch, album)) = shared.chapter(id) else {
+fn chapter_view_template(shared: &Shared, id: u64, logged_in: bool) -> Reply {
+    let found = shared
+        .chapter(id)
+        .filter(|(_, album)| !(album.login_only && !logged_in && !shared.cfg.api_shows_login_only));
+    let Some((ch, album)) = found else {
         // No such chapter: an error page without the variable (the client then falls back to
         // 220980 and logs, spec §6.2.6).
         return Reply::new(
@@ -562,79 +684,84 @@ fn chapter_view_template(shared: &Shared, id: u64) -> Reply {
     Reply::new(200, HTML, html)
 }
 
-/// Whether an album matches one search term in the fields `main_tag` selects (spec §6.1.1b:
-/// 0 site, 1 work, 2 author, 3 tag, 4 actor), case-insensitively.
-fn matches_term(album: &AlbumSpec, main_tag: u8, term: &str) -> bool {
-    let hit = |s: &String| s.to_lowercase().contains(term);
-    match main_tag {
-        1 => album.works.iter().any(hit),
-        2 => album.authors.iter().any(hit),
-        3 => album.tags.iter().any(hit),
-        4 => album.actors.iter().any(hit),
-        _ => {
-            hit(&album.title)
-                || album.tags.iter().any(hit)
-                || album.authors.iter().any(hit)
-                || album.works.iter().any(hit)
-                || album.actors.iter().any(hit)
-        }
-    }
-}
-
-/// The site's query syntax (spec §6.1.1b): `+A` must match, `-B` must not, plain terms: at
-/// least one must match. A single term is a plain substring search.
-fn matches_query(album: &AlbumSpec, main_tag: u8, query: &str) -> bool {
-    let query = query.to_lowercase();
-    let mut any_plain = false;
-    let mut plain_hit = false;
-    for term in query.split_whitespace() {
-        if let Some(required) = term.strip_prefix('+').filter(|t| !t.is_empty()) {
-            if !matches_term(album, main_tag, required) {
-                return false;
-            }
-        } else if let Some(excluded) = term.strip_prefix('-').filter(|t| !t.is_empty()) {
-            if matches_term(album, main_tag, excluded) {
-                return false;
-            }
-        } else {
-            any_plain = true;
-            plain_hit |= matches_term(album, main_tag, term);
-        }
-    }
-    !any_plain || plain_hit
-}
-
-fn search_item(shared: &Shared, album: &AlbumSpec) -> Value {
-    let (category_id, category_title) = if album.is_single() {
-        ("2", "單本")
-    } else {
-        ("1", "同人")
+/// The category object of a search item: `{id, title}` (spec §6.2.3). The numeric ids are
+/// the emulator's (1 for `doujin`, 2 for `single`, ... in spec §6.1.1b order); the titles
+/// are the spec's names.
+pub(crate) fn category_json(slug: &str) -> Value {
+    let title = match slug {
+        "doujin" => "同人",
+        "single" => "單本",
+        "short" => "短篇",
+        "another" => "其他",
+        "hanman" => "韓漫",
+        "meiman" => "美漫",
+        "doujin_cosplay" => "Cosplay",
+        "3D" => "3D",
+        "english_site" => "English",
+        _ => "",
     };
+    let id = CATEGORIES
+        .iter()
+        .position(|c| *c == slug)
+        .map_or(0, |i| i + 1);
+    json!({"id": id.to_string(), "title": title})
+}
+
+fn search_item(shared: &Shared, album: &AlbumSpec, viewer: Option<&Viewer>) -> Value {
+    let sub = album.sub_category.as_deref();
     json!({
         "id": album.id.to_string(),
         "author": album.authors.first().cloned().unwrap_or_default(),
         "description": album.description,
         "name": album.title,
         "image": cover_url(shared, album.id),
-        "category": {"id": category_id, "title": category_title},
-        "category_sub": {"id": null, "title": null},
+        "category": category_json(&album.category),
+        "category_sub": {"id": sub, "title": sub},
         "tags": album.tags,
-        "liked": false,
-        "is_favorite": false,
-        "update_at": album.addtime,
+        "liked": viewer.is_some_and(|v| v.liked.contains(&album.id)),
+        "is_favorite": viewer.is_some_and(|v| v.favorites.contains(&album.id)),
+        "update_at": album.update_time(),
     })
 }
 
-/// `/search` and `/categories/filter` (spec §6.2.3): 80 items a page.
-fn search(shared: &Shared, ts: &str, query: &[(String, String)], category: bool) -> Reply {
-    let page = match param(query, "page").filter(|p| !p.is_empty()) {
-        None => 1,
-        Some(p) => match parse_id(p) {
-            Some(n) => n.max(1),
-            None => return Reply::bad_request("page must be a number"),
-        },
+/// The favourites list's item: a search item plus the latest chapter (spec §6.2.3:
+/// "Favourite items additionally have `latest_ep`, `latest_ep_aid`").
+pub(crate) fn favorite_item(shared: &Shared, album: &AlbumSpec, viewer: Option<&Viewer>) -> Value {
+    let mut item = search_item(shared, album, viewer);
+    let latest = album.chapters.iter().max_by_key(|c| c.sort);
+    if let (Value::Object(fields), Some(latest)) = (&mut item, latest) {
+        fields.insert("latest_ep".into(), Value::from(latest.title.clone()));
+        fields.insert("latest_ep_aid".into(), Value::from(latest.id.to_string()));
+    }
+    item
+}
+
+/// A 1-based page number; absent or empty = 1.
+pub(crate) fn page_param(value: Option<&str>) -> Result<u64, Reply> {
+    match value.filter(|p| !p.is_empty()) {
+        None => Ok(1),
+        Some(p) => parse_id(p)
+            .map(|n| n.max(1))
+            .ok_or_else(|| Reply::bad_request("page must be a number")),
+    }
+}
+
+/// `/search` and `/categories/filter` (spec §6.2.3): 80 items a page. The search's time
+/// is `t`; the category listing's is the suffix of `o` (`mv_m`, spec §6.2.3), or `t` if
+/// sent. `/categories/filter` filters on `c` (an unknown category lists nothing);
+/// `/search` on the query in the fields `main_tag` selects.
+fn search(
+    shared: &Shared,
+    ts: &str,
+    req: &Req<'_>,
+    category: bool,
+    viewer: Option<&Viewer>,
+) -> Reply {
+    let page = match page_param(req.query("page")) {
+        Ok(p) => p,
+        Err(reply) => return reply,
     };
-    let main_tag = match param(query, "main_tag").filter(|p| !p.is_empty()) {
+    let main_tag = match req.query("main_tag").filter(|p| !p.is_empty()) {
         None => 0,
         Some(t) => match parse_id(t) {
             Some(n) => u8::try_from(n).unwrap_or(0),
@@ -644,7 +771,7 @@ fn search(shared: &Shared, ts: &str, query: &[(String, String)], category: bool)
     let text = if category {
         ""
     } else {
-        param(query, "search_query").unwrap_or_default().trim()
+        req.query("search_query").unwrap_or_default().trim()
     };
     if !category
         && let Some(album) = parse_id(text).and_then(|id| shared.album(id))
@@ -659,33 +786,33 @@ fn search(shared: &Shared, ts: &str, query: &[(String, String)], category: bool)
         });
         return Reply::envelope(ts, &data);
     }
-    let mut hits: Vec<&AlbumSpec> = shared
-        .catalog
-        .albums
+    let (order, order_period) = Order::parse(req.query("o").unwrap_or("mr"));
+    let period = req
+        .query("t")
+        .and_then(Period::from_wire)
+        .or(order_period)
+        .unwrap_or(Period::All);
+    let category_slug = if category {
+        req.query("c").filter(|c| !c.is_empty() && *c != "0")
+    } else {
+        None
+    };
+    let filter = Filter {
+        text,
+        main_tag,
+        order,
+        period,
+        category: category_slug,
+        sub_category: None,
+    };
+    let hits = query::run(&shared.catalog, &filter);
+    let content: Vec<Value> = query::page_of(&hits, page, SEARCH_PAGE_SIZE)
         .iter()
-        .filter(|a| matches_query(a, main_tag, text))
-        .collect();
-    // Order `o` (spec §6.1.1b); ranking values like `mv_m` carry the time after `_`.
-    let order = param(query, "o").unwrap_or("mr");
-    match order.split('_').next().unwrap_or("mr") {
-        "mv" => hits.sort_by_key(|a| (Reverse(a.views), Reverse(a.id))),
-        "mp" => hits.sort_by_key(|a| (Reverse(a.page_count()), Reverse(a.id))),
-        "tf" => hits.sort_by_key(|a| (Reverse(a.likes), Reverse(a.id))),
-        _ => hits.sort_by_key(|a| Reverse(a.id)),
-    }
-    let total = hits.len();
-    let skip = usize::try_from(page - 1)
-        .unwrap_or(usize::MAX)
-        .saturating_mul(SEARCH_PAGE_SIZE);
-    let content: Vec<Value> = hits
-        .into_iter()
-        .skip(skip)
-        .take(SEARCH_PAGE_SIZE)
-        .map(|a| search_item(shared, a))
+        .map(|a| search_item(shared, a, viewer))
         .collect();
     let data = json!({
         "search_query": text,
-        "total": total.to_string(),
+        "total": hits.len().to_string(),
         "content": content,
     });
     Reply::envelope(ts, &data)
@@ -803,18 +930,5 @@ mod tests {
             html_escape(r#"<a href="x">&'"#),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
         );
-    }
-
-    #[test]
-    fn query_syntax() {
-        let a = AlbumSpec::single(1, "Hello World", Vec::new()).with_tags(&["Tag1", "中文"]);
-        assert!(matches_query(&a, 0, "hello"));
-        assert!(matches_query(&a, 0, "中文"));
-        assert!(matches_query(&a, 0, "nothing world"));
-        assert!(!matches_query(&a, 0, "+nothing world"));
-        assert!(!matches_query(&a, 0, "hello -tag1"));
-        assert!(matches_query(&a, 3, "tag1"));
-        assert!(!matches_query(&a, 3, "hello"));
-        assert!(matches_query(&a, 0, ""));
     }
 }

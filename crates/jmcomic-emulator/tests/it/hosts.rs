@@ -5,7 +5,7 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use jmcomic_emulator::{Emulator, HostDown};
+use jmcomic_emulator::{Emulator, HostDown, HostRole};
 
 use crate::support::{Api, client};
 
@@ -26,7 +26,21 @@ async fn host_down_refuse_reset_and_up() {
         .start()
         .expect("start");
     let addrs = emu.host_addrs();
-    assert_eq!(addrs.len(), 4);
+    // API, API, CDN, CDN, then the default HTML host and the discovery host.
+    assert_eq!(addrs.len(), 6);
+    let roles: Vec<_> = (0..7).map(|i| emu.host_role(i)).collect();
+    assert_eq!(
+        roles,
+        [
+            Some(HostRole::Api),
+            Some(HostRole::Api),
+            Some(HostRole::Cdn),
+            Some(HostRole::Cdn),
+            Some(HostRole::Html),
+            Some(HostRole::Discovery),
+            None
+        ]
+    );
     let url = format!("{}{PAGE}", emu.image_domains()[1]);
     let c = client();
     assert_eq!(c.get(&url).send().await.expect("up").status(), 200);
@@ -57,6 +71,7 @@ async fn host_down_refuse_reset_and_up() {
     );
 
     assert!(emu.try_set_host_down(9, HostDown::Up).is_err());
+    assert!(emu.try_set_host_down(6, HostDown::Up).is_err());
 }
 
 #[tokio::test]

@@ -232,3 +232,245 @@ pub fn mean_abs_diff(a: &[u8], b: &[u8]) -> f64 {
         .sum();
     sum as f64 / a.len().max(1) as f64
 }
+
+impl Api {
+    /// A signed POST with a form body.
+    pub fn signed_post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("token", md5_hex(&format!("{}{SECRET}", self.ts)))
+            .header("tokenparam", format!("{},{}", self.ts, self.version))
+            .form(form);
+        if let Some(cookie) = &self.cookie {
+            req = req.header("cookie", cookie);
+        }
+        req
+    }
+
+    /// The envelope of an answer: `(code, decrypted data or the raw data)`.
+    pub async fn envelope(resp: reqwest::Response, ts: &str) -> (i64, Value) {
+        assert_eq!(resp.status(), 200);
+        let body = resp.text().await.expect("body");
+        let envelope: Value = serde_json::from_str(&body).expect("envelope json");
+        let code = envelope["code"].as_i64().expect("code");
+        let data = match envelope["data"].as_str() {
+            Some(d) if code == 200 && !d.is_empty() => {
+                serde_json::from_str(&decrypt_data(ts, d).expect("decrypt")).expect("data json")
+            }
+            _ => envelope,
+        };
+        (code, data)
+    }
+
+    /// POSTs a form to a JSON route: `(code, data)`.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (i64, Value) {
+        let resp = self.signed_post(path, form).send().await.expect("send");
+        Self::envelope(resp, &self.ts).await
+    }
+
+    /// GETs a JSON route: `(code, data)` (no assertion on the code).
+    pub async fn get(&self, path: &str) -> (i64, Value) {
+        let resp = self.signed(path, SECRET).send().await.expect("send");
+        Self::envelope(resp, &self.ts).await
+    }
+
+    /// `/setting` cookies, then `POST /login`; keeps the `AVS` cookie (spec §6.2.9: the
+    /// response cookies plus `AVS = s`). Returns the user object.
+    pub async fn login(&mut self, username: &str, password: &str) -> Value {
+        if self.cookie.is_none() {
+            self.login_cookies().await;
+        }
+        let resp = self
+            .signed_post("/login", &[("username", username), ("password", password)])
+            .send()
+            .await
+            .expect("send");
+        let set_cookie: Vec<String> = resp
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect();
+        let (code, user) = Self::envelope(resp, &self.ts).await;
+        assert_eq!(code, 200, "{user}");
+        let s = user["s"].as_str().expect("s").to_owned();
+        assert!(
+            set_cookie
+                .iter()
+                .any(|c| c.starts_with(&format!("AVS={s};"))),
+            "{set_cookie:?}"
+        );
+        let old = self.cookie.take().unwrap_or_default();
+        let kept: Vec<&str> = old
+            .split("; ")
+            .filter(|c| !c.is_empty() && !c.starts_with("AVS="))
+            .collect();
+        self.cookie = Some(format!("{}; AVS={s}", kept.join("; ")));
+        user
+    }
+}
+
+/// Decodes the HTML entities of a captured value (an independent reader: quick-xml).
+pub fn unescape(text: &str) -> String {
+    quick_xml::escape::unescape(text)
+        .unwrap_or_else(|e| panic!("bad entity in {text:?}: {e}"))
+        .into_owned()
+}
+
+/// `YYYY-MM-DD` (UTC) of a unix time, computed here from the civil-calendar rules.
+pub fn civil_date(secs: u64) -> String {
+    let mut days = secs / 86_400;
+    let mut year = 1970;
+    let leap = |y: u64| (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
+    loop {
+        let len = if leap(year) { 366 } else { 365 };
+        if days < len {
+            break;
+        }
+        days -= len;
+        year += 1;
+    }
+    let months = [
+        31,
+        if leap(year) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let mut month = 1;
+    for len in months {
+        if days < len {
+            break;
+        }
+        days -= len;
+        month += 1;
+    }
+    format!("{year:04}-{month:02}-{:02}", days + 1)
+}
+
+/// A browser-like caller of the web site with a manual cookie jar (the `AVS` cookie).
+pub struct Web {
+    pub base: String,
+    /// Follows redirects (for final URLs).
+    pub client: reqwest::Client,
+    /// Does not follow redirects.
+    pub raw: reqwest::Client,
+    pub cookie: Option<String>,
+}
+
+/// What a page request returned.
+pub struct Page {
+    pub status: u16,
+    pub url: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+impl Web {
+    pub fn new(base: &str) -> Self {
+        Self::with_tls(base, false)
+    }
+
+    pub fn with_tls(base: &str, tls: bool) -> Self {
+        let build = |follow: bool| {
+            http()
+                .no_proxy()
+                .tls_danger_accept_invalid_certs(tls)
+                .redirect(if follow {
+                    reqwest::redirect::Policy::limited(5)
+                } else {
+                    reqwest::redirect::Policy::none()
+                })
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client")
+        };
+        Self {
+            base: base.to_owned(),
+            client: build(true),
+            raw: build(false),
+            cookie: None,
+        }
+    }
+
+    async fn read(resp: reqwest::Response) -> Page {
+        Page {
+            status: resp.status().as_u16(),
+            url: resp.url().to_string(),
+            headers: resp.headers().clone(),
+            body: resp.text().await.expect("body"),
+        }
+    }
+
+    fn with_cookie(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.cookie {
+            Some(c) => req.header("cookie", c),
+            None => req,
+        }
+    }
+
+    /// GET following redirects.
+    pub async fn get(&self, path: &str) -> Page {
+        let req = self.client.get(format!("{}{path}", self.base));
+        Self::read(self.with_cookie(req).send().await.expect("send")).await
+    }
+
+    /// GET without following redirects.
+    pub async fn get_raw(&self, path: &str) -> Page {
+        let req = self.raw.get(format!("{}{path}", self.base));
+        Self::read(self.with_cookie(req).send().await.expect("send")).await
+    }
+
+    /// POST a form, no redirects.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.raw.post(format!("{}{path}", self.base)).form(form);
+        Self::read(self.with_cookie(req).send().await.expect("send")).await
+    }
+
+    /// `POST /login` with the form of spec §6.3.3; keeps the `AVS` cookie if one is set.
+    pub async fn login(&mut self, username: &str, password: &str) -> Page {
+        let page = self
+            .post(
+                "/login",
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("id_remember", "on"),
+                    ("login_remember", "on"),
+                    ("submit_login", ""),
+                ],
+            )
+            .await;
+        if let Some(avs) = set_cookie(&page.headers, "AVS") {
+            self.cookie = Some(format!("AVS={avs}"));
+        }
+        page
+    }
+}
+
+/// The value a response sets for a cookie.
+pub fn set_cookie(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
