@@ -416,6 +416,7 @@ impl ClientBuilder {
                 protocol,
                 transport,
                 cfg: self,
+                favorites: tokio::sync::Mutex::new(()),
             }),
         })
     }

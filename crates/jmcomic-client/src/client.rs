@@ -1,13 +1,21 @@
 //! The [`Client`] handle: what it holds, its accessors, and the entity methods, which go to
 //! the protocol it speaks.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use jmcomic_model::{Album, Chapter, JmId, ScrambleId, SearchPage};
+use futures::Stream;
+use jmcomic_model::{
+    Album, Chapter, CheckIn, CommentPage, DailyEvent, FavoritePage, JmId, ScrambleId, SearchPage,
+    User,
+};
+use serde::Serialize;
+use tracing::info;
 
-use crate::error::Result;
-use crate::protocol::{Protocol, ProtocolKind, Site};
-use crate::query::SearchQuery;
+use crate::error::{Error, Result};
+use crate::protocol::{FavoriteRequest, Protocol, ProtocolKind, Site};
+use crate::query::{CategoryQuery, CommentTarget, FavoriteQuery, Ranking, SearchQuery};
+use crate::session::SavedSession;
 use crate::transport::Transport;
 
 pub use crate::builder::{ClientBuilder, Proxy};
@@ -73,7 +81,26 @@ pub(crate) struct Inner {
     pub(crate) protocol: Protocol,
     /// The settings it was built with (shown by `Debug`, secrets hidden).
     pub(crate) cfg: ClientBuilder,
+    /// Held while a favourite is looked at, changed and checked, so two calls of one client
+    /// never toggle the same state at once.
+    pub(crate) favorites: tokio::sync::Mutex<()>,
 }
+
+/// What [`Client::add_favorite`] or [`Client::remove_favorite`] did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct FavoriteChange {
+    /// The album (a chapter id given is resolved to it).
+    pub album: JmId,
+    /// Whether the album is in the favourites now (what was asked).
+    pub favorite: bool,
+    /// Whether it had to change (false: it already was as asked).
+    pub changed: bool,
+}
+
+/// How many times a favourite is changed and checked again before giving up: the site's
+/// toggle can be flipped back by another client at the same moment.
+const FAVORITE_TRIES: u32 = 3;
 
 impl Client {
     /// A builder with the real site's defaults.
@@ -155,5 +182,266 @@ impl Client {
     // Spec §6.2.3.
     pub async fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
         self.inner.protocol.search(query).await
+    }
+    /// One page of a category listing or ranking (with the API protocol,
+    /// `GET /categories/filter`).
+    // Spec §6.2.3, §6.3.3.
+    pub async fn categories(&self, query: &CategoryQuery) -> Result<SearchPage> {
+        self.inner.protocol.categories(query).await
+    }
+
+    /// Page `page` of a ranking: the most viewed albums of the day, week or month.
+    pub async fn ranking(&self, ranking: Ranking, page: u32) -> Result<SearchPage> {
+        self.categories(&CategoryQuery::ranking(ranking).page(page))
+            .await
+    }
+
+    /// Every page of a search from `query.page` on, one after the other, until the last.
+    ///
+    /// ```no_run
+    /// # async fn run(client: jmcomic_client::Client) -> Result<(), jmcomic_client::Error> {
+    /// use futures::TryStreamExt;
+    /// use jmcomic_client::SearchQuery;
+    ///
+    /// let pages: Vec<_> = client.search_pages(SearchQuery::new("MANA")).try_collect().await?;
+    /// let ids: Vec<_> = pages.iter().flat_map(|p| p.items.iter().map(|i| i.id)).collect();
+    /// # Ok(()) }
+    /// ```
+    pub fn search_pages(
+        &self,
+        query: SearchQuery,
+    ) -> impl Stream<Item = Result<SearchPage>> + Send + 'static {
+        let client = self.clone();
+        futures::stream::try_unfold(Some(query), move |next| {
+            let client = client.clone();
+            async move {
+                let Some(query) = next else { return Ok(None) };
+                let page = client.search(&query).await?;
+                let more = !page.items.is_empty()
+                    && page.redirect.is_none()
+                    && u64::from(query.page.max(1)) < page.page_count();
+                let following = more.then(|| query.clone().page(query.page.max(1) + 1));
+                Ok(Some((page, following)))
+            }
+        })
+    }
+
+    /// Every page of a category listing or ranking from `query.page` on.
+    pub fn category_pages(
+        &self,
+        query: CategoryQuery,
+    ) -> impl Stream<Item = Result<SearchPage>> + Send + 'static {
+        let client = self.clone();
+        futures::stream::try_unfold(Some(query), move |next| {
+            let client = client.clone();
+            async move {
+                let Some(query) = next else { return Ok(None) };
+                let page = client.categories(&query).await?;
+                let more =
+                    !page.items.is_empty() && u64::from(query.page.max(1)) < page.page_count();
+                let following = more.then(|| query.clone().page(query.page.max(1) + 1));
+                Ok(Some((page, following)))
+            }
+        })
+    }
+
+    /// Logs in. The session then holds the login cookie and the user (see
+    /// [`Client::user`], [`Client::save_session`]); the password is sent once and never
+    /// kept or logged.
+    // Spec §6.2.9, §6.3.3.
+    pub async fn login(&self, username: &str, password: &str) -> Result<User> {
+        let user = self.inner.protocol.login(username, password).await?;
+        info!(user = %user.username, "logged in");
+        Ok(user)
+    }
+
+    /// Who this client is logged in as, if anyone.
+    pub fn user(&self) -> Option<User> {
+        self.inner.transport.session.user()
+    }
+
+    /// Whether requests carry a login cookie (from a login, a restored session or the
+    /// configured cookies).
+    pub fn is_logged_in(&self) -> bool {
+        self.inner.transport.session.has_login_cookie()
+    }
+
+    /// The session as it can be kept (see [`SavedSession`]).
+    pub fn save_session(&self) -> SavedSession {
+        self.inner.transport.session.save()
+    }
+
+    /// Puts a kept session back: its cookies join this client's, its user becomes the
+    /// logged-in one.
+    pub fn restore_session(&self, saved: SavedSession) {
+        self.inner.transport.session.restore(saved);
+    }
+
+    /// One page of the logged-in user's favourites, with the list of folders.
+    // Spec §6.2.3, §6.3.3.
+    pub async fn favorites(&self, query: &FavoriteQuery) -> Result<FavoritePage> {
+        self.require_login("the favourites")?;
+        self.inner.protocol.favorites(query).await
+    }
+
+    /// Every page of a favourites folder from `query.page` on.
+    pub fn favorite_pages(
+        &self,
+        query: FavoriteQuery,
+    ) -> impl Stream<Item = Result<FavoritePage>> + Send + 'static {
+        let client = self.clone();
+        futures::stream::try_unfold(Some(query), move |next| {
+            let client = client.clone();
+            async move {
+                let Some(query) = next else { return Ok(None) };
+                let page = client.favorites(&query).await?;
+                let more =
+                    !page.items.is_empty() && u64::from(query.page.max(1)) < page.page_count();
+                let following = more.then(|| query.clone().page(query.page.max(1) + 1));
+                Ok(Some((page, following)))
+            }
+        })
+    }
+
+    /// Puts an album in the favourites (in `folder`, `None` for the default one) unless it
+    /// is there already.
+    ///
+    /// The site's API only toggles, so this looks first (the album's
+    /// [`is_favorite`](Album::is_favorite)), asks, and looks again, a few times if another
+    /// client flips it back meanwhile; calls of one client are serialised. It never leaves
+    /// the state flipped the wrong way without saying so ([`Error::NotApplied`]).
+    ///
+    /// The API cannot choose the folder: with it, `folder` other than the default is
+    /// [`Error::Unsupported`].
+    // Spec §6.2.3 (toggle), §6.2.9, §6.3.3, Appendix A.
+    pub async fn add_favorite(&self, album: JmId, folder: Option<&str>) -> Result<FavoriteChange> {
+        let folder = folder
+            .unwrap_or(jmcomic_model::FavoriteFolder::DEFAULT_ID)
+            .to_owned();
+        self.set_favorite(album, FavoriteRequest::Add { folder })
+            .await
+    }
+
+    /// Takes an album out of the favourites unless it is not there (see
+    /// [`Client::add_favorite`]).
+    pub async fn remove_favorite(&self, album: JmId) -> Result<FavoriteChange> {
+        self.set_favorite(album, FavoriteRequest::Remove).await
+    }
+
+    async fn set_favorite(&self, album: JmId, request: FavoriteRequest) -> Result<FavoriteChange> {
+        self.require_login("changing the favourites")?;
+        let want = matches!(request, FavoriteRequest::Add { .. });
+        let _one_at_a_time = self.inner.favorites.lock().await;
+        let mut changed = false;
+        let mut id = album;
+        for _ in 0..FAVORITE_TRIES {
+            let now = self.album(id).await?;
+            id = now.id;
+            if now.is_favorite == want {
+                return Ok(FavoriteChange {
+                    album: id,
+                    favorite: want,
+                    changed,
+                });
+            }
+            self.inner
+                .protocol
+                .favorite_request(id, request.clone())
+                .await?;
+            changed = true;
+        }
+        if self.album(id).await?.is_favorite == want {
+            return Ok(FavoriteChange {
+                album: id,
+                favorite: want,
+                changed,
+            });
+        }
+        Err(Error::NotApplied {
+            what: format!(
+                "{} album {id} {} the favourites",
+                if want { "adding" } else { "removing" },
+                if want { "to" } else { "from" }
+            ),
+            reason: format!(
+                "after {FAVORITE_TRIES} requests the site still shows it {}; another client may be changing it at the same time",
+                if want { "missing" } else { "there" }
+            ),
+        })
+    }
+
+    /// One page of an album's comments or of the site-wide forum (with the API protocol,
+    /// `GET /forum`).
+    // Spec §6.2.3, §6.3.3.
+    pub async fn comments(&self, target: CommentTarget, page: u32) -> Result<CommentPage> {
+        self.inner.protocol.comments(target, page.max(1)).await
+    }
+
+    /// Every page of comments from `page` on. Stops after the last page, at an empty page,
+    /// or when a page repeats the previous one (the web site answers pages past the end
+    /// with the last page again).
+    // Spec §6.1.1 (comment generators).
+    pub fn comment_pages(
+        &self,
+        target: CommentTarget,
+        page: u32,
+    ) -> impl Stream<Item = Result<CommentPage>> + Send + 'static {
+        let client = self.clone();
+        let start = (Some(page.max(1)), HashSet::<u64>::new());
+        futures::stream::try_unfold(start, move |(next, previous)| {
+            let client = client.clone();
+            async move {
+                let Some(number) = next else { return Ok(None) };
+                let page = client.comments(target, number).await?;
+                let ids: HashSet<u64> = page.comments.iter().map(|c| c.id).collect();
+                if page.comments.is_empty() || (!previous.is_empty() && ids == previous) {
+                    return Ok(None);
+                }
+                let more = page.page_count().is_none_or(|n| u64::from(number) < n);
+                Ok(Some((page, (more.then_some(number + 1), ids))))
+            }
+        })
+    }
+
+    /// Posts a comment on an album, or a reply to comment `reply_to`; the new comment's id.
+    /// The web protocol only (the API has no such endpoint).
+    // Spec §6.3.3, §6.2.9.
+    pub async fn post_comment(
+        &self,
+        album: JmId,
+        text: &str,
+        reply_to: Option<u64>,
+    ) -> Result<u64> {
+        self.require_login("posting a comment")?;
+        self.inner
+            .protocol
+            .post_comment(album, text, reply_to)
+            .await
+    }
+
+    /// The logged-in user's daily check-in event: which days are signed.
+    // Spec Appendix A (2.7.10).
+    pub async fn daily(&self) -> Result<DailyEvent> {
+        self.require_login("the daily check-in")?;
+        self.inner.protocol.daily().await
+    }
+
+    /// Checks in for today. Checking in twice the same day is not an error: the second
+    /// answer has [`CheckIn::new`] false.
+    // Spec Appendix A (2.7.10).
+    pub async fn check_in(&self) -> Result<CheckIn> {
+        self.require_login("the daily check-in")?;
+        self.inner.protocol.check_in().await
+    }
+
+    fn require_login(&self, what: &str) -> Result<()> {
+        if self.is_logged_in() {
+            Ok(())
+        } else {
+            Err(Error::NeedsLogin {
+                what: what.to_owned(),
+                reason: String::new(),
+            })
+        }
     }
 }

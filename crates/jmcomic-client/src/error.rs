@@ -153,6 +153,35 @@ pub enum Error {
         /// What it cannot do, as a verb phrase ("post comments").
         what: String,
     },
+    /// What was asked needs a logged-in session and this client has none (or the site says
+    /// the session ended).
+    #[error(
+        "{what} needs a logged-in account: log in first (`jmcomic login`, the `login` plugin, or `Client::login`){}",
+        if reason.is_empty() { String::new() } else { format!(" ({reason})") }
+    )]
+    NeedsLogin {
+        /// What was asked, as a noun phrase ("the favourites").
+        what: String,
+        /// What the site said, if anything.
+        reason: String,
+    },
+    /// The site refused the user name and password. Neither is kept in the error.
+    #[error("the site refused the login of `{username}`: {message}")]
+    LoginRefused {
+        /// The user name tried.
+        username: String,
+        /// The site's message.
+        message: String,
+    },
+    /// The site accepted a change but did not make it (a favourite that will not flip, a
+    /// comment without an id); trying again later may help.
+    #[error("{what} did not take effect: {reason}")]
+    NotApplied {
+        /// The change asked for ("adding album 123 to the favourites").
+        what: String,
+        /// What was seen instead.
+        reason: String,
+    },
     /// The HTTP client could not be built (TLS set-up, bad header value…).
     #[error("could not set up the HTTP client: {0}")]
     Build(String),
@@ -228,6 +257,11 @@ impl Error {
             }
             _ => false,
         }
+    }
+
+    /// The request needs a logged-in session (see [`Error::NeedsLogin`]).
+    pub fn needs_login(&self) -> bool {
+        matches!(self, Error::NeedsLogin { .. })
     }
 
     /// The site sent something that could not be understood.

@@ -56,10 +56,14 @@ pub mod site;
 mod tls;
 mod transport;
 
-pub use client::{Client, ClientBuilder, Proxy};
+pub use client::{Client, ClientBuilder, FavoriteChange, Proxy};
 pub use domain::Domain;
 pub use error::{Attempt, Error, Result};
 pub use protocol::ProtocolKind;
-pub use query::{Category, Order, SearchBy, SearchQuery, Time};
+pub use query::{
+    Category, CategoryQuery, CommentTarget, FavoriteQuery, Order, Ranking, SearchBy, SearchQuery,
+    Time,
+};
 pub use retry::RetryPolicy;
+pub use session::SavedSession;
 pub use site::TemplateSecret;

@@ -13,12 +13,15 @@
 
 use std::fmt;
 
-use jmcomic_model::{Album, Chapter, JmId, ScrambleId, SearchPage};
+use jmcomic_model::{
+    Album, Chapter, CheckIn, CommentPage, DailyEvent, FavoritePage, JmId, ScrambleId, SearchPage,
+    User,
+};
 use reqwest::header::HeaderMap;
 
 use crate::api::ApiProtocol;
 use crate::error::Result;
-use crate::query::SearchQuery;
+use crate::query::{CategoryQuery, CommentTarget, FavoriteQuery, SearchQuery};
 
 /// Which of the site's protocols a [`Client`](crate::Client) speaks (see
 /// [`ClientBuilder::protocol`](crate::ClientBuilder::protocol)).
@@ -60,6 +63,33 @@ pub(crate) trait Site {
     async fn scramble_id(&self, chapter: JmId) -> Result<ScrambleId>;
     /// One page of search results.
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage>;
+    /// One page of a category listing or ranking.
+    async fn categories(&self, query: &CategoryQuery) -> Result<SearchPage>;
+    /// Logs in; on success the session holds the login cookie and the user.
+    async fn login(&self, username: &str, password: &str) -> Result<User>;
+    /// One page of the logged-in user's favourites.
+    async fn favorites(&self, query: &FavoriteQuery) -> Result<FavoritePage>;
+    /// One request changing a favourite, without looking first: the API only toggles, the
+    /// web site adds and deletes. [`Client::add_favorite`](crate::Client::add_favorite)
+    /// makes it idempotent around this.
+    async fn favorite_request(&self, album: JmId, change: FavoriteRequest) -> Result<()>;
+    /// One page of an album's comments or of the forum.
+    async fn comments(&self, target: CommentTarget, page: u32) -> Result<CommentPage>;
+    /// Posts a comment (or a reply to comment `reply_to`); the new comment's id.
+    async fn post_comment(&self, album: JmId, text: &str, reply_to: Option<u64>) -> Result<u64>;
+    /// The daily check-in event of the logged-in user.
+    async fn daily(&self) -> Result<DailyEvent>;
+    /// Checks in for today (a second check-in the same day is not an error: `new` false).
+    async fn check_in(&self) -> Result<CheckIn>;
+}
+
+/// What a [`Site::favorite_request`] asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum FavoriteRequest {
+    /// Add the album, to this folder (`"0"`: the default folder).
+    Add { folder: String },
+    /// Remove the album.
+    Remove,
 }
 
 /// The protocol a client speaks: enum dispatch over the [`Site`] implementations.
@@ -110,6 +140,53 @@ impl Site for Protocol {
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
         match self {
             Protocol::Api(p) => p.search(query).await,
+        }
+    }
+    async fn categories(&self, query: &CategoryQuery) -> Result<SearchPage> {
+        match self {
+            Protocol::Api(p) => p.categories(query).await,
+        }
+    }
+
+    async fn login(&self, username: &str, password: &str) -> Result<User> {
+        match self {
+            Protocol::Api(p) => p.login(username, password).await,
+        }
+    }
+
+    async fn favorites(&self, query: &FavoriteQuery) -> Result<FavoritePage> {
+        match self {
+            Protocol::Api(p) => p.favorites(query).await,
+        }
+    }
+
+    async fn favorite_request(&self, album: JmId, change: FavoriteRequest) -> Result<()> {
+        match self {
+            Protocol::Api(p) => p.favorite_request(album, change).await,
+        }
+    }
+
+    async fn comments(&self, target: CommentTarget, page: u32) -> Result<CommentPage> {
+        match self {
+            Protocol::Api(p) => p.comments(target, page).await,
+        }
+    }
+
+    async fn post_comment(&self, album: JmId, text: &str, reply_to: Option<u64>) -> Result<u64> {
+        match self {
+            Protocol::Api(p) => p.post_comment(album, text, reply_to).await,
+        }
+    }
+
+    async fn daily(&self) -> Result<DailyEvent> {
+        match self {
+            Protocol::Api(p) => p.daily().await,
+        }
+    }
+
+    async fn check_in(&self) -> Result<CheckIn> {
+        match self {
+            Protocol::Api(p) => p.check_in().await,
         }
     }
 }

@@ -293,6 +293,200 @@ impl Category {
     }
 }
 
+/// One page of a category listing or ranking (see [`Client::categories`](crate::Client::categories)).
+///
+/// ```
+/// use jmcomic_client::{Category, CategoryQuery, Order, Ranking, Time};
+///
+/// let week = CategoryQuery::ranking(Ranking::Week);
+/// assert_eq!((week.order, week.time), (Order::MostViewed, Time::Week));
+/// // The API's `o`: order and time joined, the time left out when it is "all".
+/// assert_eq!(week.api_order(), "mv_w");
+/// let doujin = CategoryQuery::new().category(Category::Doujin).page(2);
+/// assert_eq!((doujin.api_order(), doujin.page), ("mr".to_owned(), 2));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CategoryQuery {
+    /// The category (wire `c` on the API, the path on the web site).
+    pub category: Category,
+    /// A sub-category (web site only, path `/sub/{x}`; see [`SearchQuery::sub_category`]).
+    pub sub_category: Option<String>,
+    /// The order (wire `o`).
+    pub order: Order,
+    /// The period (wire `t`; the API folds it into `o`, see [`CategoryQuery::api_order`]).
+    pub time: Time,
+    /// The 1-based page; 0 is read as 1.
+    pub page: u32,
+}
+
+impl Default for CategoryQuery {
+    /// Every category, latest first, of all time, page 1.
+    fn default() -> Self {
+        Self {
+            category: Category::All,
+            sub_category: None,
+            order: Order::Latest,
+            time: Time::All,
+            page: 1,
+        }
+    }
+}
+
+impl CategoryQuery {
+    /// Every category, latest first, page 1.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A ranking: the most viewed albums of the day, week or month, page 1.
+    // Spec §6.1.1b: the rankings are `mv` over a time.
+    pub fn ranking(r: Ranking) -> Self {
+        Self::new().order(Order::MostViewed).time(r.time())
+    }
+
+    /// Sets the category.
+    pub fn category(mut self, category: Category) -> Self {
+        self.category = category;
+        self
+    }
+
+    /// Sets the sub-category (web site only).
+    pub fn sub_category(mut self, sub: impl Into<String>) -> Self {
+        self.sub_category = Some(sub.into());
+        self
+    }
+
+    /// Sets the order.
+    pub fn order(mut self, order: Order) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// Sets the period.
+    pub fn time(mut self, time: Time) -> Self {
+        self.time = time;
+        self
+    }
+
+    /// Sets the 1-based page.
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = page;
+        self
+    }
+
+    /// The API's `o` of `/categories/filter`: `{order}_{time}`, or the order alone when the
+    /// time is "all" (so the month ranking is `mv_m`).
+    // Spec §6.2.3.
+    pub fn api_order(&self) -> String {
+        match self.time {
+            Time::All => self.order.as_wire().to_owned(),
+            t => format!("{}_{}", self.order.as_wire(), t.as_wire()),
+        }
+    }
+}
+
+/// The site's rankings: most viewed over a period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Ranking {
+    /// Today (`mv_t`).
+    Day,
+    /// This week (`mv_w`).
+    Week,
+    /// This month (`mv_m`).
+    Month,
+}
+
+impl Ranking {
+    /// Every ranking.
+    pub const ALL: [Self; 3] = [Self::Day, Self::Week, Self::Month];
+
+    /// The period it ranks over.
+    pub const fn time(self) -> Time {
+        match self {
+            Ranking::Day => Time::Today,
+            Ranking::Week => Time::Week,
+            Ranking::Month => Time::Month,
+        }
+    }
+
+    /// `day`, `week` or `month`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Ranking::Day => "day",
+            Ranking::Week => "week",
+            Ranking::Month => "month",
+        }
+    }
+}
+
+/// One page of the logged-in user's favourites (see
+/// [`Client::favorites`](crate::Client::favorites)).
+///
+/// ```
+/// use jmcomic_client::{FavoriteQuery, Order};
+///
+/// let q = FavoriteQuery::new().folder("123").order(Order::MostPictures).page(3);
+/// assert_eq!((q.folder.as_str(), q.order.as_wire(), q.page), ("123", "mp", 3));
+/// assert_eq!(FavoriteQuery::default().folder, "0"); // every favourite
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FavoriteQuery {
+    /// The folder id; `"0"` (the default) is every favourite.
+    pub folder: String,
+    /// [`Order::Latest`] (newest favourite first, the default) or [`Order::MostPictures`]
+    /// (the site sorts by latest update then, spec §6.2.3).
+    pub order: Order,
+    /// The 1-based page; 0 is read as 1.
+    pub page: u32,
+}
+
+impl Default for FavoriteQuery {
+    fn default() -> Self {
+        Self {
+            folder: jmcomic_model::FavoriteFolder::DEFAULT_ID.to_owned(),
+            order: Order::Latest,
+            page: 1,
+        }
+    }
+}
+
+impl FavoriteQuery {
+    /// Every favourite, newest first, page 1.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the folder id.
+    pub fn folder(mut self, folder: impl Into<String>) -> Self {
+        self.folder = folder.into();
+        self
+    }
+
+    /// Sets the order.
+    pub fn order(mut self, order: Order) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// Sets the 1-based page.
+    pub fn page(mut self, page: u32) -> Self {
+        self.page = page;
+        self
+    }
+}
+
+/// Whose comments to read: one album's, or the site-wide forum's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CommentTarget {
+    /// One album's comments (a chapter id names its album's).
+    Album(jmcomic_model::JmId),
+    /// The site-wide comment feed (the forum).
+    Forum,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,6 +54,9 @@ pub(crate) fn classify(err: &Error) -> Verdict {
         | Error::InvalidDomain { .. }
         | Error::InvalidProxy { .. }
         | Error::Unsupported { .. }
+        | Error::NeedsLogin { .. }
+        | Error::LoginRefused { .. }
+        | Error::NotApplied { .. }
         | Error::Build(_) => Verdict::Fatal,
     }
 }

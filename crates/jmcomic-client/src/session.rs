@@ -4,9 +4,12 @@
 //! How a protocol fills it is the protocol's business (the API's `/setting` lives in
 //! `api::setup`); this module only keeps it consistent and turns it into request headers.
 
+use std::fmt;
 use std::sync::{PoisonError, RwLock};
 
+use jmcomic_model::User;
 use reqwest::header::HeaderValue;
+use serde::{Deserialize, Serialize};
 use tracing::info;
 
 /// The mutable part of a session.
@@ -17,26 +20,26 @@ pub(crate) struct Session {
     pub(crate) cookies: Vec<(String, String)>,
     /// App version for `tokenparam`; may be raised by `/setting`.
     pub(crate) app_version: String,
-    /// Who the session is logged in as, once a login succeeded.
-    #[expect(
-        dead_code,
-        reason = "filled by login and read by the account features (issue 11)"
-    )]
-    pub(crate) account: Option<Account>,
-}
-
-/// The logged-in user. The web protocol needs the name for favourites, the API the uid for
-/// the daily check-in; the Python package 2.7.10 remembers both after a login.
-// Spec §6.3.3, §6.2.3, §6.2.9.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Account {
-    /// The name logged in with.
-    pub(crate) username: String,
-    /// The site's user id (`uid` of the login answer).
-    pub(crate) uid: String,
+    /// Who the session is logged in as, once a login succeeded. The web protocol needs the
+    /// name for favourites, the API the uid for the daily check-in; the Python package
+    /// 2.7.10 remembers both after a login.
+    // Spec §6.3.3, §6.2.3, §6.2.9.
+    pub(crate) account: Option<User>,
 }
 
 impl Session {
+    /// Takes cookies the site set: a cookie of the same name is replaced, the others stay
+    /// (the Python package replaces the whole jar, so a later `/setting` or a second login
+    /// loses the login cookie, spec §6.3.3).
+    pub(crate) fn merge_cookies(&mut self, set: Vec<(String, String)>) {
+        for (k, v) in set {
+            match self.cookies.iter_mut().find(|(ck, _)| *ck == k) {
+                Some(slot) => slot.1 = v,
+                None => self.cookies.push((k, v)),
+            }
+        }
+    }
+
     /// Adopts `announced` as the app version when it is newer than the current one.
     // Spec §6.2.7.
     pub(crate) fn offer_app_version(&mut self, announced: String) {
@@ -44,6 +47,47 @@ impl Session {
             info!(from = %self.app_version, to = %announced, "the site announces a newer app version; using it");
             self.app_version = announced;
         }
+    }
+}
+
+/// A logged-in session taken out of a [`Client`](crate::Client) to be kept (in a file, by
+/// `jmcomic login`) and put back into another one later
+/// ([`Client::restore_session`](crate::Client::restore_session)).
+///
+/// It holds the login cookie: whoever has it is logged in as the user. Its `Debug` output
+/// hides cookie values; its serialised form does not (that is what it is for), so keep the
+/// file private.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SavedSession {
+    /// The site's cookies (`AVS` is the login), name and value.
+    pub cookies: Vec<(String, String)>,
+    /// Who is logged in, if anyone.
+    pub user: Option<User>,
+}
+
+impl SavedSession {
+    /// A session of these cookies and user.
+    pub fn new(cookies: Vec<(String, String)>, user: Option<User>) -> Self {
+        Self { cookies, user }
+    }
+
+    /// Whether it holds the login cookie (`AVS`).
+    // Spec §6.2.9, §6.3.3.
+    pub fn is_logged_in(&self) -> bool {
+        self.cookies
+            .iter()
+            .any(|(k, v)| k == crate::site::LOGIN_COOKIE && !v.is_empty())
+    }
+}
+
+impl fmt::Debug for SavedSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.cookies.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("SavedSession")
+            .field("cookies", &format_args!("{names:?} (values hidden)"))
+            .field("user", &self.user)
+            .finish()
     }
 }
 
@@ -86,6 +130,34 @@ impl SessionStore {
     pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
         let mut guard = self.state.write().unwrap_or_else(PoisonError::into_inner);
         f(&mut guard)
+    }
+
+    /// The session as it can be kept: the site's cookies (the configured ones are the
+    /// configuration's, not the session's) and the user.
+    pub(crate) fn save(&self) -> SavedSession {
+        self.read(|s| SavedSession {
+            cookies: s.cookies.clone(),
+            user: s.account.clone(),
+        })
+    }
+
+    /// Puts a kept session back: its cookies join the jar, its user becomes the account.
+    pub(crate) fn restore(&self, saved: SavedSession) {
+        self.write(|s| {
+            s.merge_cookies(saved.cookies);
+            s.account = saved.user;
+        });
+    }
+
+    /// Who is logged in.
+    pub(crate) fn user(&self) -> Option<User> {
+        self.read(|s| s.account.clone())
+    }
+
+    /// Whether a login cookie is sent (configured or from the site).
+    pub(crate) fn has_login_cookie(&self) -> bool {
+        let is_login = |(k, v): &(String, String)| k == crate::site::LOGIN_COOKIE && !v.is_empty();
+        self.configured.iter().any(is_login) || self.read(|s| s.cookies.iter().any(is_login))
     }
 
     /// The app version currently sent in `tokenparam`.
@@ -158,5 +230,27 @@ mod tests {
         assert_eq!(store.cookie_header().unwrap(), "ipm5=a; AVS=mine");
         let empty = SessionStore::new(Vec::new(), "1".into());
         assert!(empty.cookie_header().is_none());
+    }
+
+    #[test]
+    fn saved_sessions_keep_the_login_and_hide_it() {
+        let store = SessionStore::new(Vec::new(), "1".into());
+        assert!(!store.has_login_cookie());
+        store.restore(SavedSession::new(
+            vec![("AVS".into(), "s3cr3t".into())],
+            Some(User::named("me")),
+        ));
+        assert!(store.has_login_cookie());
+        // A later /setting answer adds its cookies without dropping the login.
+        store.write(|s| s.merge_cookies(vec![("ipm5".into(), "x".into())]));
+        let saved = store.save();
+        assert!(saved.is_logged_in());
+        assert_eq!(saved.user.as_ref().map(|u| u.username.as_str()), Some("me"));
+        assert_eq!(saved.cookies.len(), 2);
+        let shown = format!("{saved:?}");
+        assert!(
+            !shown.contains("s3cr3t") && shown.contains("AVS"),
+            "{shown}"
+        );
     }
 }

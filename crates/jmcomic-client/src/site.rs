@@ -116,6 +116,10 @@ pub const CLOUDFLARE_CHALLENGE_TEXT: &str = "Just a moment...";
 /// app version it considers stale (user reports; see [`APP_VERSION`]).
 pub const NOT_LEGAL_TEXT: &str = "Not legal";
 
+/// The login cookie: the `s` of the API's login answer, set by the web login too.
+// Spec §6.2.9, §6.3.3.
+pub const LOGIN_COOKIE: &str = "AVS";
+
 /// Results per search page (the Python package's `PAGE_SIZE_SEARCH`).
 // Spec §2.5.
 pub const SEARCH_PAGE_SIZE: u64 = 80;
@@ -139,6 +143,21 @@ pub enum Endpoint {
     ChapterViewTemplate,
     /// `GET /search?main_tag=&search_query=&page=&o=&t=`.
     Search,
+    /// `GET /categories/filter?page=&order=&c=&o=`: categories and rankings.
+    CategoriesFilter,
+    /// `POST /login`, form `username`, `password`: the user, whose `s` is the `AVS` cookie.
+    Login,
+    /// `GET /favorite?page=&folder_id=&o=`: the user's favourites and folders.
+    Favorite,
+    /// `POST /favorite`, form `aid`: toggles an album in the favourites (2.7.10; 2.7.4 sent
+    /// a GET with that form body).
+    FavoriteToggle,
+    /// `GET /forum?mode=all&page=[&aid=]`: an album's comments, or the site's.
+    Forum,
+    /// `GET /daily?user_id=`: the check-in event (2.7.10).
+    Daily,
+    /// `POST /daily_chk`, form `user_id`, `daily_id`: the daily check-in (2.7.10).
+    DailyCheck,
 }
 
 impl Endpoint {
@@ -150,7 +169,23 @@ impl Endpoint {
             Endpoint::Chapter => "/chapter",
             Endpoint::ChapterViewTemplate => "/chapter_view_template",
             Endpoint::Search => "/search",
+            Endpoint::CategoriesFilter => "/categories/filter",
+            Endpoint::Login => "/login",
+            Endpoint::Favorite | Endpoint::FavoriteToggle => "/favorite",
+            Endpoint::Forum => "/forum",
+            Endpoint::Daily => "/daily",
+            Endpoint::DailyCheck => "/daily_chk",
         }
+    }
+
+    /// Whether the request is a POST whose parameters go in a form body (the others are GETs
+    /// with a query string).
+    // Spec §6.2.3, Appendix A.
+    pub const fn is_post(self) -> bool {
+        matches!(
+            self,
+            Endpoint::Login | Endpoint::FavoriteToggle | Endpoint::DailyCheck
+        )
     }
 
     /// Whether the response is the encrypted JSON envelope (`{"code", "errorMsg", "data"}`

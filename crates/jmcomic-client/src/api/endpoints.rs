@@ -2,7 +2,10 @@
 
 use std::sync::{LazyLock, PoisonError};
 
-use jmcomic_model::{Album, Chapter, JmId, Kind, ScrambleId, ScrambleSource, SearchPage};
+use jmcomic_model::{
+    Album, Chapter, CheckIn, CommentPage, DailyEvent, FavoritePage, JmId, Kind, ScrambleId,
+    ScrambleSource, SearchPage, User,
+};
 use regex::Regex;
 use tracing::{debug, info, warn};
 
@@ -10,8 +13,8 @@ use super::ApiProtocol;
 use super::envelope::{ApiResponse, Payload};
 use super::wire::{self, AlbumDoc, MapError};
 use crate::error::{Error, Result};
-use crate::protocol::Site;
-use crate::query::SearchQuery;
+use crate::protocol::{FavoriteRequest, ProtocolKind, Site};
+use crate::query::{CategoryQuery, CommentTarget, FavoriteQuery, SearchQuery};
 use crate::site::{self, Endpoint, TemplateSecret};
 use crate::transport::truncate;
 
@@ -136,6 +139,44 @@ impl Site for ApiProtocol {
             }),
             Payload::Text(_) => unreachable_text(Endpoint::Search),
         }
+    }
+
+    async fn categories(&self, query: &CategoryQuery) -> Result<SearchPage> {
+        self.categories_page(query).await
+    }
+
+    async fn login(&self, username: &str, password: &str) -> Result<User> {
+        self.login_user(username, password).await
+    }
+
+    async fn favorites(&self, query: &FavoriteQuery) -> Result<FavoritePage> {
+        self.favorites_page(query).await
+    }
+
+    async fn favorite_request(&self, album: JmId, change: FavoriteRequest) -> Result<()> {
+        self.toggle_favorite(album, change).await
+    }
+
+    async fn comments(&self, target: CommentTarget, page: u32) -> Result<CommentPage> {
+        self.comments_page(target, page).await
+    }
+
+    /// The API has no way to post comments (the Python package raises
+    /// `NotImplementedError` there too).
+    // Spec §6.2.9.
+    async fn post_comment(&self, _album: JmId, _text: &str, _reply_to: Option<u64>) -> Result<u64> {
+        Err(Error::Unsupported {
+            protocol: ProtocolKind::Api,
+            what: "post comments (the web protocol can: `client.impl: html`)".to_owned(),
+        })
+    }
+
+    async fn daily(&self) -> Result<DailyEvent> {
+        self.daily_event().await
+    }
+
+    async fn check_in(&self) -> Result<CheckIn> {
+        self.daily_check().await
     }
 }
 

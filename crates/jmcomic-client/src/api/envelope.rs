@@ -100,7 +100,9 @@ impl ApiProtocol {
         if ep == Endpoint::ChapterViewTemplate {
             query.push(("v", ts.to_string()));
         }
-        let parsed = if query.is_empty() {
+        // POSTs carry their parameters in a form body, so the URL (which names the request in
+        // logs and errors) never holds a password.
+        let parsed = if query.is_empty() || ep.is_post() {
             reqwest::Url::parse(&domain.url(ep.path()))
         } else {
             reqwest::Url::parse_with_params(&domain.url(ep.path()), &query)
@@ -126,7 +128,12 @@ impl ApiProtocol {
         );
         t.add_cookies(&mut headers);
         debug!(url = %url_text, "api");
-        let request = t.http().get(url).headers(headers).timeout(t.limits.timeout);
+        let request = if ep.is_post() {
+            t.http().post(url).form(&query)
+        } else {
+            t.http().get(url)
+        };
+        let request = request.headers(headers).timeout(t.limits.timeout);
         let reply = t.send(request, &url_text, t.limits.max_body).await?;
         check_status(&reply, &url_text, ep == Endpoint::ChapterViewTemplate)?;
         let set_cookies = reply.set_cookies;

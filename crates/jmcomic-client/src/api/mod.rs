@@ -9,6 +9,7 @@
 
 // Spec §6.2.
 
+mod account;
 pub(crate) mod crypto;
 mod endpoints;
 mod envelope;

@@ -60,9 +60,7 @@ impl ApiProtocol {
         };
         let adopt = self.adopt_site_version;
         self.net.session.write(|s| {
-            if !resp.set_cookies.is_empty() {
-                s.cookies = resp.set_cookies;
-            }
+            s.merge_cookies(resp.set_cookies);
             if let Some(v) = announced
                 && adopt
             {

@@ -299,7 +299,6 @@ async fn search_query_fields_are_sent_as_the_sites_values() {
     let query = SearchQuery::new(&tag)
         .by(SearchBy::Tag)
         .order(Order::MostViewed)
-        .time(Time::Week)
         .category(Category::Doujin);
     let page = c.search(&query).await.unwrap();
     let got: Vec<u64> = page.items.iter().map(|i| i.id.get()).collect();
@@ -316,11 +315,23 @@ async fn search_query_fields_are_sent_as_the_sites_values() {
     let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     assert_eq!(param("main_tag"), Some("3"));
     assert_eq!(param("o"), Some("mv"));
-    assert_eq!(param("t"), Some("w"));
+    assert_eq!(param("t"), Some("a"));
     assert_eq!(param("page"), Some("1"));
     assert_eq!(param("search_query"), Some(tag.as_str()));
     // The API's /search has no category parameter (spec §6.2.3).
     assert_eq!(param("c"), None, "{params:?}");
+    // A period is sent as `t` (the emulator then keeps the albums viewed in it).
+    c.search(&query.time(Time::Month)).await.unwrap();
+    let sent = emu
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path() == "/search")
+        .unwrap();
+    assert!(
+        sent.path_and_query.contains("&t=m"),
+        "{}",
+        sent.path_and_query
+    );
 }
 
 #[tokio::test]
