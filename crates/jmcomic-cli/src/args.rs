@@ -137,6 +137,266 @@ pub enum Command {
     Show(ShowArgs),
     /// Save an album's cover image.
     Cover(CoverArgs),
+    /// Search the site: list the results, or download them with --download.
+    Search(SearchArgs),
+    /// The most viewed albums of the day, week or month.
+    Rank(RankArgs),
+    /// Log in and keep the session for later runs (at client.session_file, default
+    /// <config dir>/jmcomic/session.json, readable by you only).
+    Login(LoginArgs),
+    /// Forget the kept session.
+    Logout(LogoutArgs),
+    /// The logged-in user's favourites: list, folders, add, remove, export.
+    Favorites {
+        #[command(subcommand)]
+        action: FavoritesAction,
+    },
+    /// An album's comments, or the site-wide forum's with --forum.
+    Comments(CommentsArgs),
+    /// The daily check-in (safe to run more than once a day).
+    Checkin(CheckinArgs),
+}
+
+/// Flags of the commands that list albums (search, rank, favorites list).
+#[derive(Debug, Args, Clone)]
+pub struct ListingArgs {
+    /// The page to list (1-based); with --all, the first one.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub page: u32,
+
+    /// Every page (from --page on) instead of one.
+    #[arg(long)]
+    pub all: bool,
+
+    /// At most this many albums (a cap for --all).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// One JSON document on stdout: `{"items": [...], "total": N, "pages": [...], ...}`
+    /// (feeds `jmcomic --from-json -`).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Download the listed albums afterwards (as `jmcomic ID...` would).
+    #[arg(long)]
+    pub download: bool,
+}
+
+/// `search` arguments.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What to look for. `+A +B` needs both words, `A -B` leaves out B; an album id finds
+    /// that album.
+    #[arg(value_name = "QUERY")]
+    pub query: String,
+
+    /// Which fields: title (titles, tags, everything: the site's default), author, tag,
+    /// actor (characters), work (the work a doujinshi is based on).
+    #[arg(long, value_name = "FIELD", default_value = "title")]
+    pub by: String,
+
+    /// latest, views, pictures, likes, rating (web only), comments (web only); the site's
+    /// codes (mr, mv, mp, tf, tr, md) work too.
+    #[arg(long, value_name = "ORDER", default_value = "latest")]
+    pub order: String,
+
+    /// all, day, week or month (the site's a, t, w, m work too).
+    #[arg(long, value_name = "TIME", default_value = "all")]
+    pub time: String,
+
+    /// A category: doujin, single, short, another, hanman, meiman, cosplay, 3d, english
+    /// (the site's codes work too).
+    #[arg(long, value_name = "CATEGORY")]
+    pub category: Option<String>,
+
+    /// A sub-category of --category (web protocol only), e.g. chinese, japanese, CG.
+    #[arg(long, value_name = "SUB", requires = "category")]
+    pub sub: Option<String>,
+
+    #[command(flatten)]
+    pub listing: ListingArgs,
+
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `rank` arguments.
+#[derive(Debug, Args)]
+pub struct RankArgs {
+    /// day, week or month.
+    #[arg(value_name = "PERIOD")]
+    pub period: String,
+
+    /// Only this category (see `search --category`).
+    #[arg(long, value_name = "CATEGORY")]
+    pub category: Option<String>,
+
+    #[command(flatten)]
+    pub listing: ListingArgs,
+
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `login` arguments.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The user name (default: the `login` plugin's `username` in the option file).
+    #[arg(value_name = "USERNAME")]
+    pub username: Option<String>,
+
+    /// Read the password from the first line of stdin (else: $JM_PASSWORD, the option
+    /// file's `login` plugin, or a prompt on the terminal).
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// Print `{"user": ..., "session_file": ...}` on stdout (never the cookie).
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `logout` arguments.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `favorites` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FavoritesAction {
+    /// The albums of a folder (all favourites by default).
+    List {
+        /// A folder id or name (see `favorites folders`).
+        #[arg(long, value_name = "FOLDER")]
+        folder: Option<String>,
+
+        /// latest (newest favourite first) or updated (latest update first).
+        #[arg(long, value_name = "ORDER", default_value = "latest")]
+        order: String,
+
+        #[command(flatten)]
+        listing: ListingArgs,
+
+        #[command(flatten)]
+        common: Common,
+    },
+    /// The folders, with their ids.
+    Folders {
+        /// One JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Put albums in the favourites (nothing happens for those already there).
+    Add {
+        /// Album ids (a chapter id names its album).
+        #[arg(value_name = "IDS", required = true)]
+        ids: Vec<String>,
+
+        /// The folder, by id or name (web protocol only; default: the default folder).
+        #[arg(long, value_name = "FOLDER")]
+        folder: Option<String>,
+
+        /// One JSON object per album on stdout.
+        #[arg(long)]
+        json: bool,
+
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Take albums out of the favourites (nothing happens for those not there).
+    Remove {
+        /// Album ids.
+        #[arg(value_name = "IDS", required = true)]
+        ids: Vec<String>,
+
+        /// One JSON object per album on stdout.
+        #[arg(long)]
+        json: bool,
+
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Write every folder (the default one too) to files in DIR: one CSV (or JSON) per
+    /// folder, as the Python `favorite_folder_export` plugin does.
+    Export {
+        /// The folder to write into (created if missing).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+
+        /// csv or json.
+        #[arg(long, value_name = "FORMAT", default_value = "csv")]
+        format: String,
+
+        /// Also pack the files into this zip archive.
+        #[arg(long, value_name = "FILE")]
+        zip: Option<PathBuf>,
+
+        /// Encrypt the zip (AES-256) with this password ($JM_ZIP_PASSWORD works too).
+        #[arg(
+            long,
+            value_name = "PASSWORD",
+            requires = "zip",
+            env = "JM_ZIP_PASSWORD",
+            hide_env_values = true
+        )]
+        password: Option<String>,
+
+        /// Print `{"files": [...], "zip": ...}` on stdout.
+        #[arg(long)]
+        json: bool,
+
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// `comments` arguments.
+#[derive(Debug, Args)]
+pub struct CommentsArgs {
+    /// An album id (or one of its chapters); omit with --forum.
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "forum",
+        conflicts_with = "forum"
+    )]
+    pub id: Option<String>,
+
+    /// The site-wide comment feed instead of an album's.
+    #[arg(long)]
+    pub forum: bool,
+
+    /// The page to show (1-based); with --all, the first one.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub page: u32,
+
+    /// Every page (from --page on).
+    #[arg(long)]
+    pub all: bool,
+
+    /// One JSON document on stdout: `{"pages": [...], "comments": [...]}`.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `checkin` arguments.
+#[derive(Debug, Args)]
+pub struct CheckinArgs {
+    /// Print `{"new": bool, "message": ..., "event": ...}` on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// `show` arguments.

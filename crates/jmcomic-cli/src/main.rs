@@ -40,8 +40,21 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 /// The subcommands, for putting global flags in their place and for suggestions.
-pub const COMMANDS: [&str; 7] = [
-    "config", "demo", "plugins", "archive", "show", "cover", "help",
+pub const COMMANDS: [&str; 14] = [
+    "config",
+    "demo",
+    "plugins",
+    "archive",
+    "show",
+    "cover",
+    "search",
+    "rank",
+    "login",
+    "logout",
+    "favorites",
+    "comments",
+    "checkin",
+    "help",
 ];
 
 /// `jmcomic --option o.yml config show` means `jmcomic config show --option o.yml`: the
@@ -80,6 +93,13 @@ fn main() -> ExitCode {
         Some(Command::Archive { action }) => cmd::archive::run(&action),
         Some(Command::Show(args)) => cmd::show::run(&args),
         Some(Command::Cover(args)) => cmd::cover::run(&args),
+        Some(Command::Search(args)) => cmd::listing::search(&args),
+        Some(Command::Rank(args)) => cmd::listing::rank(&args),
+        Some(Command::Login(args)) => cmd::account::login(&args),
+        Some(Command::Logout(args)) => cmd::account::logout(&args),
+        Some(Command::Favorites { action }) => cmd::account::favorites(&action),
+        Some(Command::Comments(args)) => cmd::account::comments(&args),
+        Some(Command::Checkin(args)) => cmd::account::checkin(&args),
         None => cmd::download::run(&cli.download),
     };
     ExitCode::from(exit_code(&result))

@@ -227,7 +227,7 @@ impl DownloaderBuilder {
             .and_then(UsageMonitor::start);
         let client = match self.client {
             Some(c) => c,
-            None => o.client_builder()?.build()?,
+            None => o.build_client()?,
         };
         let t = &o.download.threading;
         let img = &o.download.image;

@@ -170,12 +170,14 @@ mod download;
 mod error;
 mod events;
 mod failure;
+pub mod favorites;
 mod hooks;
 pub mod mail;
 pub mod naming;
 pub mod options;
 pub mod plugin;
 mod report;
+pub mod session;
 pub mod stage;
 pub mod storage;
 

@@ -1,10 +1,12 @@
 //! The commands, one module each; what they share: loading options, reading ids.
 
+pub mod account;
 pub mod archive;
 pub mod config;
 pub mod cover;
 pub mod demo;
 pub mod download;
+pub mod listing;
 pub mod plugins;
 pub mod show;
 
@@ -16,13 +18,18 @@ use crate::UsageError;
 use crate::args::Common;
 
 /// Options from `--option`, else `$JM_OPTION_PATH`, else the defaults (as the Python
-/// `jmcomic` command does).
+/// `jmcomic` command does). Without `client.session_file`, the session `jmcomic login`
+/// keeps is in the user's config folder, so every command finds it.
 // Spec §8.5.
 pub fn load_options(common: &Common) -> Result<Options> {
     let lookup = OptionLookup::new("--option", OPTION_PATH_ENV)
         .flag_value(common.option.clone())
         .var_from_env();
-    Ok(lookup.load()?)
+    let mut options = lookup.load()?;
+    if options.client.session_file.is_none() {
+        options.client.session_file = jmcomic::session::default_session_file();
+    }
+    Ok(options)
 }
 
 pub fn parse_targets(ids: &[String]) -> Result<Vec<Target>> {
@@ -64,7 +71,7 @@ fn nearest_command(word: &str) -> Option<&'static str> {
 /// A client built from the options, and a runtime to drive it, for the commands that ask
 /// the site something without downloading.
 pub fn site(options: &Options) -> Result<(jmcomic::client::Client, tokio::runtime::Runtime)> {
-    let client = options.client_builder()?.build()?;
+    let client = options.build_client()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("jmcomic")

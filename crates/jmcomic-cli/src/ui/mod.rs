@@ -4,6 +4,7 @@
 mod bars;
 mod json;
 mod lines;
+mod table;
 mod text;
 
 use std::io::IsTerminal;
@@ -15,6 +16,7 @@ use jmcomic::{Event, Reporter};
 pub use bars::Bars;
 pub use json::JsonLines;
 pub use lines::Lines;
+pub use table::Table;
 pub use text::printable;
 
 /// Prints a line on stdout; a closed pipe (`jmcomic plugins list | head`) ends the output

@@ -7,7 +7,13 @@ use jmcomic_emulator::Emulator;
 
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_jmcomic"));
-    c.env_remove("JM_OPTION_PATH").env("NO_COLOR", "1");
+    // A config folder of the tests' own: a session the user keeps from `jmcomic login`
+    // must not log the tests in, nor may they overwrite it.
+    let config = std::env::temp_dir().join(format!("jmcomic-it-config-{}", std::process::id()));
+    c.env_remove("JM_OPTION_PATH")
+        .env_remove("JM_PASSWORD")
+        .env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", config);
     c
 }
 

@@ -5,7 +5,10 @@
 //! endpoint is written (issue 11).
 
 // Spec §6.2.3, §6.2.9, Appendix A.
-#![expect(clippy::unused_async, reason = "placeholders until the endpoints are written")]
+#![expect(
+    clippy::unused_async,
+    reason = "placeholders until the endpoints are written"
+)]
 
 use jmcomic_model::{CheckIn, CommentPage, DailyEvent, FavoritePage, JmId, SearchPage, User};
 

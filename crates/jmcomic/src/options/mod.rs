@@ -605,6 +605,12 @@ pub(crate) fn env_names(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Expands `${NAME}` references with the process environment, as plugin arguments are
+/// when they run; `Err(name)` names the first variable that is not set.
+pub fn expand_process_env(text: &str) -> Result<String, String> {
+    expand_env(text, &process_env)
+}
+
 /// Expands `${NAME}` with `env`; `Err(name)` for the first variable that is not set.
 pub(crate) fn expand_env(text: &str, env: EnvLookup<'_>) -> Result<String, String> {
     if !text.contains("${") {
