@@ -10,6 +10,7 @@
 // Spec §6.2.
 
 mod account;
+mod account_wire;
 pub(crate) mod crypto;
 mod endpoints;
 mod envelope;
