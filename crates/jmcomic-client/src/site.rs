@@ -120,6 +120,19 @@ pub const NOT_LEGAL_TEXT: &str = "Not legal";
 // Spec §6.2.9, §6.3.3.
 pub const LOGIN_COOKIE: &str = "AVS";
 
+/// Texts in the site's answer to a check-in that say it was already done today (the Python
+/// package 2.7.10's keyword list, as far as the spec quotes it); a message holding one of
+/// them is not an error.
+// Spec Appendix A.
+pub const ALREADY_CHECKED_IN: &[&str] = &[
+    "今天已經簽到過了",
+    "今天已经签到过了",
+    "已完成打卡",
+    "已簽到",
+    "已签到",
+    "已打卡",
+];
+
 /// Results per search page (the Python package's `PAGE_SIZE_SEARCH`).
 // Spec §2.5.
 pub const SEARCH_PAGE_SIZE: u64 = 80;

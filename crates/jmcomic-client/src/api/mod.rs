@@ -10,6 +10,7 @@
 // Spec §6.2.
 
 mod account;
+mod account_wire;
 pub(crate) mod crypto;
 mod endpoints;
 mod envelope;
@@ -22,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use jmcomic_model::{JmId, ScrambleId};
 use reqwest::header::{HeaderMap, HeaderValue};
 
+pub(crate) use account::CANNOT_CHOOSE_FOLDER;
 pub(crate) use endpoints::extract_scramble_id;
 pub(crate) use envelope::parse_envelope;
 use setup::SetupState;

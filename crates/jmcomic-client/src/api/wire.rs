@@ -1,4 +1,5 @@
-//! The API's JSON (`/album`, `/chapter`, `/search`) turned into model entities.
+//! The API's JSON (`/album`, `/chapter`, `/search`, `/categories/filter`) turned into model
+//! entities; the account endpoints' in `account_wire`, with the helpers here.
 //!
 //! The mapping is deliberately lenient: numbers may arrive as strings or numbers, lists may
 //! be missing or null, and a missing optional field gets a default instead of failing the
@@ -39,7 +40,8 @@ pub(crate) fn uint(v: &Value, key: &str) -> Option<u64> {
     }
 }
 
-fn boolean(v: &Value, key: &str) -> bool {
+/// A flag from a boolean, a number (non-zero) or a string (`1`, `true`); `false` when absent.
+pub(crate) fn boolean(v: &Value, key: &str) -> bool {
     match v.get(key) {
         Some(Value::Bool(b)) => *b,
         Some(Value::Number(n)) => n.as_u64().is_some_and(|n| n != 0),
@@ -65,7 +67,8 @@ fn strings(v: &Value, key: &str) -> Vec<String> {
     }
 }
 
-fn id_of(v: &Value, key: &str) -> Option<JmId> {
+/// An id from a number or a numeric string.
+pub(crate) fn id_of(v: &Value, key: &str) -> Option<JmId> {
     uint(v, key).map(JmId::new)
 }
 
@@ -84,7 +87,8 @@ fn required_name(v: &Value) -> Result<String, MapError> {
     }
 }
 
-fn kind_of(v: &Value) -> &'static str {
+/// What a JSON value is, for error messages.
+pub(crate) fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -222,16 +226,11 @@ pub(crate) fn chapter(v: &Value) -> Result<Chapter, MapError> {
     })
 }
 
-/// Maps the decrypted `/search` document.
-// Spec §6.2.3.
-pub(crate) fn search(v: &Value, page: u32) -> Result<SearchPage, MapError> {
-    if !v.is_object() {
-        return Err(MapError::Malformed(format!(
-            "expected an object, got {}",
-            kind_of(v)
-        )));
-    }
-    let items = match v.get("content") {
+/// The albums listed under `key` (`content` of `/search` and `/categories/filter`, `list` of
+/// `/favorite`, which adds fields this ignores); entries without a usable id are skipped.
+// Spec §6.2.3 (search item fields).
+pub(crate) fn search_items(v: &Value, key: &str) -> Vec<SearchItem> {
+    match v.get(key) {
         Some(Value::Array(items)) => items
             .iter()
             .filter_map(|i| {
@@ -244,7 +243,19 @@ pub(crate) fn search(v: &Value, page: u32) -> Result<SearchPage, MapError> {
             })
             .collect(),
         _ => Vec::new(),
-    };
+    }
+}
+
+/// Maps the decrypted `/search` or `/categories/filter` document (both answer this shape).
+// Spec §6.2.3.
+pub(crate) fn search(v: &Value, page: u32) -> Result<SearchPage, MapError> {
+    if !v.is_object() {
+        return Err(MapError::Malformed(format!(
+            "expected an object, got {}",
+            kind_of(v)
+        )));
+    }
+    let items = search_items(v, "content");
     Ok(SearchPage {
         query: text(v, "search_query").unwrap_or_default(),
         // `total` may be null, a number or a string (spec §6.2.3, Appendix C).
@@ -258,7 +269,7 @@ pub(crate) fn search(v: &Value, page: u32) -> Result<SearchPage, MapError> {
 /// `YYYY-MM-DD` (UTC) of a Unix time. The Python package uses local time; UTC keeps the
 /// result independent of the machine.
 // Spec Appendix A.
-fn date_of_unix(secs: u64) -> String {
+pub(crate) fn date_of_unix(secs: u64) -> String {
     // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
     let days = (secs / 86_400) as i64;
     let z = days + 719_468;

@@ -1,5 +1,6 @@
 //! The client against the emulator: every route, every fault kind, domain fallback.
 
+mod account;
 mod catalog;
 mod faults;
 mod routes;
