@@ -35,7 +35,6 @@ fn list(common: &crate::args::Common) -> Result<Outcome> {
                     "unknown: not a plugin key of the Python package",
                     |p| match p.support {
                         Support::Runs => "runs",
-                        Support::NeedsAccount => "needs the account features (not built yet)",
                         _ => "accepted, does not apply here",
                     },
                 );

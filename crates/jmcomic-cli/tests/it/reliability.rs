@@ -87,12 +87,12 @@ fn secrets_stay_out_of_every_output() {
         .arg("--option")
         .arg(&opt)
         .args(["-vvv", "--json", "438516"]));
-    // The `login` entry runs and fails (the account features are not built yet): reported,
-    // exit 1, and its password is in no output.
+    // The `login` entry runs and is refused (the emulator has no user `me`): reported,
+    // exit 1, and its password is in no output, even at -vvv.
     assert_eq!(out.status.code(), Some(1));
     let all = format!("{}{}", stdout(&out), stderr(&out));
     assert!(
-        all.contains("`login` needs the account features"),
+        all.contains("the site refused the login of `me`"),
         "login reported"
     );
     assert!(

@@ -53,10 +53,6 @@ pub use runner::{PluginError, PluginRun, Plugins, ProgressWish, TopicFilter, dis
 pub enum Support {
     /// Runs with the Python package's `kwargs`.
     Runs,
-    /// Recognised; needs the account features (login, favourites), which this build does not
-    /// have yet: running it reports that, as a failure of the entry (`safe` decides what
-    /// follows).
-    NeedsAccount,
     /// Cannot apply to this program; accepted with one line saying why and what to use.
     NotApplicable,
 }
@@ -225,19 +221,20 @@ pub const PLUGINS: &[PluginInfo] = &[
     },
     PluginInfo {
         key: "login",
-        support: Support::NeedsAccount,
+        support: Support::Runs,
         groups: INIT,
         by_hand: true,
-        summary: "recognised; logging in comes with the account features (not in this \
-                  build yet): set the `AVS` cookie in client.postman.meta_data.cookies instead",
+        summary: "logs the download's client in (`username`, `password`) before the ids \
+                  are downloaded; `jmcomic login` keeps a session for every later run instead",
     },
     PluginInfo {
         key: "favorite_folder_export",
-        support: Support::NeedsAccount,
+        support: Support::Runs,
         groups: INIT,
         by_hand: true,
-        summary: "recognised; exporting favourites comes with the account features (not in \
-                  this build yet)",
+        summary: "every favourites folder (the default one too) to `【id】name.csv` in \
+                  `save_dir` (quoted CSV); `zip_enable` packs them into `zip_filepath` \
+                  (AES with `zip_password`), `delete_original_file` removes the CSVs",
     },
     PluginInfo {
         key: "client_proxy",

@@ -132,10 +132,6 @@ impl Entry {
     /// The arguments, `${ENV}` expanded now (the Python package does it when the plugin is
     /// invoked, so a file naming an unset variable loads, and fails only if it runs).
     pub(crate) fn kwargs(&self) -> Result<Kwargs, Failure> {
-        if self.info.support == Support::NeedsAccount {
-            // Say what matters first: the arguments cannot make it run.
-            return Err(super::work::needs_account(self.key()).into());
-        }
         // Every missing variable at once, so one run tells the user all of them.
         let mut missing = Vec::new();
         let mut map = self.raw.kwargs.clone();

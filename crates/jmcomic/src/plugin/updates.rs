@@ -24,8 +24,95 @@ pub(crate) async fn run_job(entry: &Entry, downloader: &Downloader) -> Result<Pl
             super::notify::send(&kw).await?;
             Ok(PluginRun::default())
         }
+        "login" => login(&kw, downloader).await,
+        "favorite_folder_export" => favorite_export(entry, &kw, downloader).await,
         _ => Ok(PluginRun::default()),
     }
+}
+
+/// `login`: logs the downloader's client in, so the downloads of this run (and the jobs
+/// after it) are the user's. The password is never logged.
+// Spec §5 (`JmLoginPlugin`).
+async fn login(kw: &Kwargs, downloader: &Downloader) -> Result<PluginRun, Failure> {
+    let username = kw.required_str("username")?;
+    let password = kw.required_str("password")?;
+    if username.trim().is_empty() || password.is_empty() {
+        return Err(kw.problem("username and password must not be empty").into());
+    }
+    let ours = match downloader.client().protocol() {
+        jmcomic_client::ProtocolKind::Html => "html",
+        _ => "api",
+    };
+    if let Some(i) = kw.str("impl")?
+        && i != ours
+    {
+        // The Python plugin builds a client of that kind; here the download's client is
+        // logged in, whichever protocol it speaks (the login cookie works on both).
+        info!(
+            "login: kwargs.impl `{i}` is ignored; the download's client ({}) logs in",
+            downloader.client().protocol()
+        );
+    }
+    let user = downloader
+        .client()
+        .login(username.trim(), &password)
+        .await
+        .map_err(Cause::from)?;
+    let mut run = PluginRun::default();
+    run.notes.push(format!("logged in as {}", user.username));
+    Ok(run)
+}
+
+/// `favorite_folder_export`: every favourites folder to a CSV file in `save_dir`
+/// (default `./export`), optionally zipped (`zip_enable`, `zip_filepath`, default
+/// `<save_dir>.zip`; `zip_password` encrypts it), `delete_original_file` removing the CSVs
+/// once zipped.
+// Spec §5 (`FavoriteFolderExportPlugin`), W23.
+async fn favorite_export(
+    entry: &Entry,
+    kw: &Kwargs,
+    downloader: &Downloader,
+) -> Result<PluginRun, Failure> {
+    use crate::favorites::{FavoriteExportOptions, export_favorites};
+    let dir = kw
+        .path("save_dir")?
+        .unwrap_or_else(|| std::path::PathBuf::from("export"));
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    let mut options =
+        FavoriteExportOptions::new(&dir).delete_files(kw.bool("delete_original_file", false)?);
+    if kw.bool("zip_enable", false)? {
+        let zip = kw
+            .path("zip_filepath")?
+            .unwrap_or_else(|| dir.with_extension("zip"));
+        options = options.zip(zip, kw.str("zip_password")?);
+    }
+    let done = export_favorites(downloader.client(), &options)
+        .await
+        .map_err(|e| Cause::plugin(e.to_string()))?;
+    let mut run = PluginRun::default();
+    for f in &done.folders {
+        if let Some(p) = &f.path {
+            run.outputs.push(crate::report::Output::new(
+                entry.stage_name(),
+                None,
+                p.clone(),
+                "csv",
+            ));
+        }
+        run.notes.push(format!(
+            "favourites folder {} ({}): {} album(s)",
+            f.folder.name, f.folder.id, f.albums
+        ));
+    }
+    if let Some(z) = done.zip {
+        run.outputs.push(crate::report::Output::new(
+            entry.stage_name(),
+            None,
+            z,
+            "zip",
+        ));
+    }
+    Ok(run)
 }
 
 /// `{album: chapter}` pairs of a kwargs mapping (YAML `145504: 290266`).

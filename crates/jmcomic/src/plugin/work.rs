@@ -3,7 +3,6 @@
 pub(crate) use super::exports::Scope;
 use super::exports::{self, Caller, ExportKey};
 use super::runner::{Deletions, Entry, Failure};
-use crate::failure::Cause;
 use crate::report::Output;
 use crate::stage::StageContext;
 
@@ -36,22 +35,7 @@ pub(crate) fn run_entry(
             cx.block_on(super::notify::send(&kw))?;
             Ok(Vec::new())
         }
-        // Every other key is a setting or a decision, applied elsewhere (the account
-        // plugins fail in `Entry::kwargs`).
+        // Every other key is a setting, a decision or a job, applied elsewhere.
         _ => Ok(Vec::new()),
     }
-}
-
-/// The failure of a plugin that needs the account features.
-pub(crate) fn needs_account(key: &str) -> Cause {
-    let instead = if key == "login" {
-        "; to download as a logged-in user, put the browser's `AVS` cookie in \
-         client.postman.meta_data.cookies"
-    } else {
-        ""
-    };
-    Cause::plugin(format!(
-        "`{key}` needs the account features (login, favourites), which this build does not \
-         have yet{instead}"
-    ))
 }

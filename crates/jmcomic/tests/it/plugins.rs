@@ -64,7 +64,8 @@ async fn the_documented_plugin_file_runs_every_plugin() {
     let dl = downloader(o).check_exception(false).build().unwrap();
 
     // after_init: find_update and subscribe_album_update ask for albums the emulator does
-    // not have; login needs the account features. Each is reported; nothing stops.
+    // not have; the emulator has no user `un`, so login is refused. Each is reported;
+    // nothing stops.
     let init = dl.run_after_init().await.unwrap();
     let failed: Vec<String> = init
         .entry_failures()
@@ -74,7 +75,7 @@ async fn the_documented_plugin_file_runs_every_plugin() {
     assert!(
         failed
             .iter()
-            .any(|f| f.starts_with("plugin login: `login` needs the account features")),
+            .any(|f| f.starts_with("plugin login: the site refused the login of `un`")),
         "{failed:?}"
     );
     assert!(
@@ -174,14 +175,14 @@ async fn the_documented_plugin_file_runs_every_plugin() {
     );
     assert_eq!(failures.len(), 2, "{failures:?}");
 
-    // `main` runs by hand only: favorite_folder_export needs the account features.
+    // `main` runs by hand only: favorite_folder_export names the variables its kwargs use
+    // that are not set.
     let main = dl.run_plugin_group("main").await.unwrap();
     assert_eq!(main.failures.len(), 1);
+    let reason = main.failures[0].reason.to_string();
     assert!(
-        main.failures[0]
-            .reason
-            .to_string()
-            .contains("account features")
+        reason.contains("not set: ${JM_DOWNLOAD_DIR}, ${ZIP_PASSWORD}"),
+        "{reason}"
     );
 }
 
@@ -214,10 +215,16 @@ async fn the_other_python_option_files_run_their_plugins() {
                 assert!(init.is_complete(), "{name}");
             }
             "option_workflow_download.yml" => {
-                // login: reported (the account features come later), the download goes on.
+                // login: its credentials come from variables that are not set: reported,
+                // the download goes on.
                 let f = init.entry_failures();
                 assert_eq!(f.len(), 1, "{name}: {f:?}");
-                assert!(f[0].reason.contains("account features"), "{}", f[0].reason);
+                assert!(
+                    f[0].reason
+                        .ends_with("not set: ${JM_PASSWORD}, ${JM_USERNAME}"),
+                    "{}",
+                    f[0].reason
+                );
                 // `after_download` is a group run by hand: its mail needs `${EMAIL_FROM}`.
                 let by_hand = dl.run_plugin_group("after_download").await.unwrap();
                 let reason = &by_hand.entry_failures()[0].reason;
@@ -692,4 +699,111 @@ async fn zip_plugin_7z_and_random_passwords() {
         crate::readers::seven_zip_extract(&zip, "guess", tempfile::tempdir().unwrap().path())
             .is_err()
     );
+}
+
+/// A Python user's favourites workflow (`login` in `after_init`, `favorite_folder_export`
+/// in `main`, run by hand) against the emulator's account: one quoted CSV per non-empty
+/// folder with the account's favourites, packed into an AES zip that 7-Zip opens with the
+/// password only.
+#[tokio::test]
+async fn login_then_favorite_folder_export_writes_every_folder() {
+    use jmcomic_emulator::{DEFAULT_PASSWORD, DEFAULT_USERNAME, UserSpec};
+    // Favourites in the default folder and in a named one (with a comma in its name: the
+    // CSV must quote it), so more than one file is written.
+    let user = UserSpec::default_user()
+        .with_folder("a, b")
+        .with_favorite(438_516, None)
+        .with_favorite(220_979, Some("a, b"))
+        .with_favorite(421_925, Some("a, b"));
+    let emu = Emulator::builder().account(user).start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let save = t.join("export");
+    let zip = t.join("favs.zip");
+    let yaml = format!(
+        "client:\n  domain: {api}\n  image_domain: {img}\ndir_rule:\n  base_dir: {base}\nplugins:\n  after_init:\n    - plugin: login\n      kwargs: {{username: {DEFAULT_USERNAME}, password: {DEFAULT_PASSWORD}}}\n  main:\n    - plugin: favorite_folder_export\n      kwargs:\n        save_dir: {save}\n        zip_enable: true\n        zip_filepath: {zip}\n        zip_password: zpw-1\n",
+        api = serde_json::to_string(&emu.api_domains()).unwrap(),
+        img = serde_json::to_string(&emu.image_domains()).unwrap(),
+        base = serde_json::to_string(&t.join("base")).unwrap(),
+        save = serde_json::to_string(&save).unwrap(),
+        zip = serde_json::to_string(&zip).unwrap(),
+    );
+    let o = Options::from_yaml_str(&yaml).unwrap();
+    let dl = downloader(o).build().unwrap();
+    let init = dl.run_after_init().await.unwrap();
+    assert!(init.is_complete(), "{:?}", init.entry_failures());
+    assert!(dl.client().is_logged_in());
+    // Favourites in a named folder too, so more than one file is written.
+    let state = emu.user_state(DEFAULT_USERNAME).unwrap();
+    assert!(
+        !state.favorites.is_empty(),
+        "the default account starts with favourites"
+    );
+    let main = dl.run_plugin_group("main").await.unwrap();
+    assert!(main.is_complete(), "{:?}", main.entry_failures());
+
+    let mut by_folder = std::collections::BTreeMap::<u64, Vec<u64>>::new();
+    for (album, fid) in &state.favorites {
+        by_folder.entry(0).or_default().push(*album);
+        if *fid != 0 {
+            by_folder.entry(*fid).or_default().push(*album);
+        }
+    }
+    let mut files = Vec::new();
+    for (fid, albums) in &by_folder {
+        let name = if *fid == 0 {
+            "全部".to_owned()
+        } else {
+            state
+                .folders
+                .iter()
+                .find(|f| f.0 == *fid)
+                .unwrap()
+                .1
+                .clone()
+        };
+        let path = save.join(format!("【{fid}】{name}.csv"));
+        // Read by Python's csv module, not by the crate that wrote it.
+        let out = tool(
+            "python3",
+            &[
+                "-c",
+                "import csv,json,sys; print(json.dumps(list(csv.reader(open(sys.argv[1], encoding='utf-8', newline='')))))",
+                path.to_str().unwrap(),
+            ],
+            "python3",
+        );
+        assert!(out.status.success(), "{out:?}");
+        let rows: Vec<Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(rows[0], ["id", "author", "name"]);
+        let mut ids: Vec<u64> = rows[1..].iter().map(|r| r[0].parse().unwrap()).collect();
+        ids.sort_unstable();
+        let mut want = albums.clone();
+        want.sort_unstable();
+        assert_eq!(ids, want, "{}", path.display());
+        files.push(path);
+    }
+    let outputs: Vec<&PathBuf> = main.outputs.iter().map(|o| &o.path).collect();
+    assert!(outputs.contains(&&zip), "{outputs:?}");
+    // 7-Zip reads every CSV back from the zip, with the password and not without.
+    let out_dir = t.join("unzipped");
+    let x = tool(
+        "7z",
+        &[
+            "x",
+            "-pzpw-1",
+            &format!("-o{}", out_dir.display()),
+            zip.to_str().unwrap(),
+        ],
+        "p7zip-full",
+    );
+    assert!(x.status.success(), "{x:?}");
+    for f in &files {
+        assert_eq!(
+            std::fs::read(out_dir.join(f.file_name().unwrap())).unwrap(),
+            std::fs::read(f).unwrap()
+        );
+    }
+    let wrong = tool("7z", &["t", "-pnope", zip.to_str().unwrap()], "p7zip-full");
+    assert!(!wrong.status.success());
 }
