@@ -481,7 +481,8 @@ impl FavoriteQuery {
 /// Whose comments to read: one album's, or the site-wide forum's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CommentTarget {
-    /// One album's comments (a chapter id names its album's).
+    /// One album's comments, by the album's id (resolve a chapter id with
+    /// [`Client::album`](crate::Client::album) first: the site keys comments by album).
     Album(jmcomic_model::JmId),
     /// The site-wide comment feed (the forum).
     Forum,

@@ -66,7 +66,7 @@ async fn login(kw: &Kwargs, downloader: &Downloader) -> Result<PluginRun, Failur
 /// `favorite_folder_export`: every favourites folder to a CSV file in `save_dir`
 /// (default `./export`), optionally zipped (`zip_enable`, `zip_filepath`, default
 /// `<save_dir>.zip`; `zip_password` encrypts it), `delete_original_file` removing the CSVs
-/// once zipped.
+/// once zipped; `format: json` (new) writes JSON files instead.
 // Spec §5 (`FavoriteFolderExportPlugin`), W23.
 async fn favorite_export(
     entry: &Entry,
@@ -78,8 +78,20 @@ async fn favorite_export(
         .path("save_dir")?
         .unwrap_or_else(|| std::path::PathBuf::from("export"));
     let dir = std::path::absolute(&dir).unwrap_or(dir);
-    let mut options =
-        FavoriteExportOptions::new(&dir).delete_files(kw.bool("delete_original_file", false)?);
+    // `format` (new): `csv` (the Python plugin's only one) or `json`.
+    let format = match kw.str("format")? {
+        None => crate::favorites::ExportFormat::Csv,
+        Some(f) => crate::favorites::ExportFormat::parse(&f).ok_or_else(|| {
+            kw.invalid(
+                "format",
+                "csv or json",
+                &serde_json::Value::String(f.clone()),
+            )
+        })?,
+    };
+    let mut options = FavoriteExportOptions::new(&dir)
+        .format(format)
+        .delete_files(kw.bool("delete_original_file", false)?);
     if kw.bool("zip_enable", false)? {
         let zip = kw
             .path("zip_filepath")?
@@ -96,7 +108,7 @@ async fn favorite_export(
                 entry.stage_name(),
                 None,
                 p.clone(),
-                "csv",
+                format.suffix(),
             ));
         }
         run.notes.push(format!(
