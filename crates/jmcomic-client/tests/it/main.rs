@@ -2,6 +2,7 @@
 
 mod catalog;
 mod faults;
+mod html;
 mod routes;
 mod support;
 mod tls;
