@@ -460,20 +460,18 @@ fn list_items(scope: ElementRef<'_>) -> Vec<SearchItem> {
     items
 }
 
+/// An item's name: the link's (or its image's) `title` as the site wrote it (the API's
+/// listings do not trim theirs either), else the image's `alt` or the link's text.
 fn link_name(link: ElementRef<'_>) -> String {
-    link.attr("title")
-        .map(str::to_owned)
-        .or_else(|| {
-            link.select(&TITLED)
-                .find_map(|e| e.attr("title").map(str::to_owned))
-        })
-        .or_else(|| {
-            link.select(&IMG)
-                .find_map(|e| e.attr("alt").map(str::to_owned))
-        })
-        .unwrap_or_else(|| text(link))
-        .trim()
-        .to_owned()
+    let titled = link
+        .attr("title")
+        .or_else(|| link.select(&TITLED).find_map(|e| e.attr("title")));
+    if let Some(title) = titled.filter(|t| !t.trim().is_empty()) {
+        return title.to_owned();
+    }
+    link.select(&IMG)
+        .find_map(|e| e.attr("alt"))
+        .map_or_else(|| text(link), |alt| alt.trim().to_owned())
 }
 
 /// Tags of the item `link` belongs to: the nearest enclosing element that has `.tags`
