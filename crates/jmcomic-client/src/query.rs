@@ -437,7 +437,8 @@ pub struct FavoriteQuery {
     /// The folder id; `"0"` (the default) is every favourite.
     pub folder: String,
     /// [`Order::Latest`] (newest favourite first, the default) or [`Order::MostPictures`]
-    /// (the site sorts by latest update then, spec §6.2.3).
+    /// (the site sorts by latest update then).
+    // Spec §6.2.3.
     pub order: Order,
     /// The 1-based page; 0 is read as 1.
     pub page: u32,

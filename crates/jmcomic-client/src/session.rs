@@ -30,7 +30,8 @@ pub(crate) struct Session {
 impl Session {
     /// Takes cookies the site set: a cookie of the same name is replaced, the others stay
     /// (the Python package replaces the whole jar, so a later `/setting` or a second login
-    /// loses the login cookie, spec §6.3.3).
+    /// loses the login cookie).
+    // Spec §6.3.3.
     pub(crate) fn merge_cookies(&mut self, set: Vec<(String, String)>) {
         for (k, v) in set {
             match self.cookies.iter_mut().find(|(ck, _)| *ck == k) {

@@ -322,7 +322,8 @@ pub enum WebEndpoint {
     Login,
     /// `GET /user/{username}/favorite/albums?page=&o=&folder=`.
     Favorites,
-    /// `POST /ajax/favorite_album`, form `album_id, fid` (a GET in 2.7.4, spec W20).
+    /// `POST /ajax/favorite_album`, form `album_id, fid` (a GET with that form body in the
+    /// Python package 2.7.4).
     FavoriteAdd,
     /// `POST /ajax/delete_favorite_album`, form `album_id` (2.7.10).
     FavoriteDelete,

@@ -2,7 +2,7 @@
 //! endpoints answering JSON.
 //!
 //! * this module: [`HtmlProtocol`], its requests through the shared transport (browser
-//!   headers, cookies, the checks of spec §6.3.4: statuses, Cloudflare, the region block,
+//!   headers, cookies, the checks of every answer: statuses, Cloudflare, the region block,
 //!   the redirects to the site's error pages), and the [`Site`] methods reading pages;
 //! * [`pages`]: album, chapter, search and category, favourites and home pages turned into
 //!   model entities;
@@ -13,12 +13,12 @@
 //! The pages are read by what identifies their parts (ids, classes, attributes, the labels
 //! next to the values), not by the exact text around them, so whitespace, attribute order,
 //! full- or half-width colons and character references do not matter (the Python
-//! package's regexes break on each, spec W14). Only what defines an entity is required (an
+//! package's regexes break on each). Only what defines an entity is required (an
 //! album's id and title, a chapter's page list, the result list of a search); a missing
 //! detail gets a default and a debug log, a missing required part a
 //! [`Error::BadResponse`](crate::Error::BadResponse) naming it and the URL.
 
-// Spec §6.3.
+// Spec §6.3; W14 (the fragile regexes).
 
 /// Lazily built selectors and regexes, from their static text:
 /// `statics! { NAME: Selector = ".css"; OTHER: Regex = r"re"; }`.
@@ -458,8 +458,9 @@ fn listing_path(endpoint: WebEndpoint, category: Category, sub: Option<&str>) ->
     path
 }
 
-/// The checks of a web answer (spec §6.3.4): a Cloudflare challenge, the status, the
-/// site's short error bodies, and redirects to its error pages. Returns the body as text.
+/// The checks of a web answer: a Cloudflare challenge, the status, the site's short error
+/// bodies, and redirects to its error pages. Returns the body as text.
+// Spec §6.3.4.
 fn check_page(reply: &Reply, url: &str, requested_path: &str, asked: Asked) -> Result<String> {
     let text = String::from_utf8_lossy(&reply.body).into_owned();
     // Cloudflare answers its challenge with 403 (handled by `check_status`) and sometimes

@@ -3,8 +3,8 @@
 //!
 //! Pages are parsed into a DOM (html5ever, as a browser does: character references decoded,
 //! whitespace and attribute order irrelevant) and each value is found by what marks it on
-//! the site: the ids, classes and attributes, or the label written next to it, which spec
-//! §6.3.5's regexes anchor on too. Script variables (`var scramble_id = N;`) are read from
+//! the site: the ids, classes and attributes, or the label written next to it, which the
+//! Python package's regexes anchor on too. Script variables (`var scramble_id = N;`) are read from
 //! the `<script>` elements only, so page text cannot pose as one.
 //!
 //! Required, since the entity means nothing without them: an album's id and title, a
