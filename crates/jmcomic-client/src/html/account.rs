@@ -114,8 +114,10 @@ impl HtmlProtocol {
             "{}?{params}",
             fill(WebEndpoint::Favorites, "{username}", &user.username)
         );
-        let fetched = self.page(&path, Asked::Account(what)).await?;
-        pages::favorites(&fetched.text, &fetched.url, &query.folder, page)
+        self.page(&path, Asked::Account(what), |p| {
+            pages::favorites(&p.text, &p.url, &query.folder, page)
+        })
+        .await
     }
 
     /// `POST /ajax/favorite_album` (form `album_id, fid`) or
@@ -334,8 +336,11 @@ impl HtmlProtocol {
 
     /// The event id from the home page and the event's JSON.
     async fn event(&self) -> Result<(String, Value)> {
-        let home = self.page(WebEndpoint::Home.path(), Asked::Other).await?;
-        let daily_id = pages::daily_id(&home.text, &home.url)?;
+        let daily_id = self
+            .page(WebEndpoint::Home.path(), Asked::Other, |p| {
+                pages::daily_id(&p.text, &p.url)
+            })
+            .await?;
         let path = format!(
             "{}?{}",
             WebEndpoint::DailyEvent.path(),

@@ -161,38 +161,52 @@ impl HtmlProtocol {
     }
 
     /// Fetches a page (GET, redirects followed) from the web domains, checked (see
-    /// [`check_page`]).
-    async fn page(&self, path: &str, asked: Asked) -> Result<Page> {
-        self.fetch(Request {
-            path,
-            form: None,
-            asked,
-        })
+    /// [`check_page`]) and read by `read`. What `read` refuses counts as a bad answer of
+    /// that domain, and the next one is tried (a mirror serving something else than the
+    /// site's page).
+    async fn page<T>(
+        &self,
+        path: &str,
+        asked: Asked,
+        read: impl Fn(&Page) -> Result<T> + Sync,
+    ) -> Result<T> {
+        self.fetch(
+            Request {
+                path,
+                form: None,
+                asked,
+            },
+            read,
+        )
         .await
     }
 
     /// POSTs a form to an ajax endpoint and reads its JSON answer.
     async fn ajax(&self, path: &str, form: &[(&str, String)], asked: Asked) -> Result<Value> {
-        let page = self
-            .fetch(Request {
+        self.fetch(
+            Request {
                 path,
                 form: Some(form),
                 asked,
-            })
-            .await?;
-        parse_json(&page)
+            },
+            parse_json,
+        )
+        .await
     }
 
     /// GETs an ajax endpoint and reads its JSON answer.
     async fn ajax_get(&self, path: &str, asked: Asked) -> Result<Value> {
-        let page = self.page(path, asked).await?;
-        parse_json(&page)
+        self.page(path, asked, parse_json).await
     }
 
-    async fn fetch(&self, request: Request<'_>) -> Result<Page> {
+    async fn fetch<T>(
+        &self,
+        request: Request<'_>,
+        read: impl Fn(&Page) -> Result<T> + Sync,
+    ) -> Result<T> {
         let pool = self.pool().await?;
         let net = &self.net;
-        let request = &request;
+        let (request, read) = (&request, &read);
         net.with_domains(&pool, request.path, |domain| async move {
             let url = domain.url(request.path);
             let mut headers = browser_headers(domain.base());
@@ -212,7 +226,7 @@ impl HtmlProtocol {
                 .await?;
             self.keep_cookies(&reply);
             let text = check_page(&reply, &url, request.path, request.asked)?;
-            Ok(Page {
+            read(&Page {
                 url: reply.url,
                 text,
             })
@@ -233,8 +247,11 @@ impl HtmlProtocol {
     /// none were configured.
     async fn photo_page(&self, id: JmId) -> Result<pages::PhotoPage> {
         let path = fill(WebEndpoint::Photo, "{id}", &id.to_string());
-        let page = self.page(&path, Asked::Chapter(id)).await?;
-        let photo = pages::photo(&page.text, &page.url, id)?;
+        let photo = self
+            .page(&path, Asked::Chapter(id), |p| {
+                pages::photo(&p.text, &p.url, id)
+            })
+            .await?;
         if self.adopt_page_cdn
             && let Some(cdn) = &photo.cdn
         {
@@ -245,26 +262,29 @@ impl HtmlProtocol {
 
     /// One page of search results or of a category listing.
     async fn listing(&self, path: &str, text: &str, page: u32) -> Result<SearchPage> {
-        let fetched = self.page(path, Asked::Other).await?;
-        // An exact album id is answered with the album page (spec §6.3.3 "search redirect").
-        if let Ok(u) = url::Url::parse(&fetched.url)
-            && u.path().starts_with("/album/")
-        {
-            let album = pages::album(&fetched.text, &fetched.url)?;
-            return Ok(SearchPage {
-                query: text.to_owned(),
-                total: 1,
-                page,
-                items: vec![SearchItem {
-                    id: album.id,
-                    name: album.name.clone(),
-                    author: album.authors.first().cloned().unwrap_or_default(),
-                    tags: album.tags.clone(),
-                }],
-                redirect: Some(album.id),
-            });
-        }
-        pages::listing(&fetched.text, &fetched.url, text, page)
+        self.page(path, Asked::Other, |fetched| {
+            // An exact album id is answered with the album page (spec §6.3.3 "search
+            // redirect").
+            if let Ok(u) = url::Url::parse(&fetched.url)
+                && u.path().starts_with("/album/")
+            {
+                let album = pages::album(&fetched.text, &fetched.url)?;
+                return Ok(SearchPage {
+                    query: text.to_owned(),
+                    total: 1,
+                    page,
+                    items: vec![SearchItem {
+                        id: album.id,
+                        name: album.name.clone(),
+                        author: album.authors.first().cloned().unwrap_or_default(),
+                        tags: album.tags.clone(),
+                    }],
+                    redirect: Some(album.id),
+                });
+            }
+            pages::listing(&fetched.text, &fetched.url, text, page)
+        })
+        .await
     }
 }
 
@@ -273,8 +293,9 @@ impl Site for HtmlProtocol {
     // Spec §6.3.3, §6.3.5.
     async fn album(&self, id: JmId) -> Result<Album> {
         let path = fill(WebEndpoint::Album, "{id}", &id.to_string());
-        let page = self.page(&path, Asked::Album(id)).await?;
-        let album = pages::album(&page.text, &page.url)?;
+        let album = self
+            .page(&path, Asked::Album(id), |p| pages::album(&p.text, &p.url))
+            .await?;
         if album.id != id {
             debug!(asked = %id, album = %album.id, "the site answered with the album of this chapter");
         }

@@ -1001,3 +1001,62 @@ async fn domain_discovery() {
             .all(|r| r.header("user-agent").is_some_and(|u| u.contains("Chrome")))
     );
 }
+
+/// Over HTTPS (the real site's scheme): the web site, the discovery host and the CDN named
+/// by the chapter pages all work, certificate checks turned off for the emulator's own.
+#[tokio::test]
+async fn the_web_site_over_tls() {
+    let emu = Emulator::builder().tls(true).start().unwrap();
+    let web = builder(&emu)
+        .protocol(ProtocolKind::Html)
+        .html_discovery_urls([emu.permanent_link_url().unwrap()])
+        .image_domains(Vec::<String>::new())
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let spec = &emu.catalog().albums[0];
+    let album = web.album(JmId::new(spec.id)).await.unwrap();
+    assert_eq!(web.html_domains(), emu.html_domains());
+    assert!(web.html_domains()[0].starts_with("https://"));
+    let mut chapter = album.chapters().remove(0);
+    web.complete_chapter(&mut chapter).await.unwrap();
+    assert_eq!(web.image_domains()[0], emu.image_domains()[0]);
+    let first = &chapter.images()[0];
+    let bytes = web.image_bytes(first).await.unwrap();
+    assert_eq!(
+        bytes.as_ref(),
+        emu.served_bytes(chapter.id.get(), &first.file_name)
+            .unwrap()
+    );
+}
+
+/// What a broken mirror or a passing failure sends (garbage, an empty page, a 5xx, the
+/// database error page, a reset or truncated connection) is tried again, on the next
+/// domain; the result is the same as without the fault.
+#[tokio::test]
+async fn passing_faults_of_the_web_site_are_retried() {
+    let emu = Emulator::builder().html_hosts(2).start().unwrap();
+    let web = web(&emu);
+    let id = JmId::new(emu.catalog().albums[0].id);
+    let clean = web.album(id).await.unwrap();
+    let comments = web.comments(CommentTarget::Album(id), 1).await.unwrap();
+    for kind in [
+        "garbage",
+        "empty200",
+        "status=503",
+        "mysql",
+        "reset",
+        "truncated",
+    ] {
+        let rule = format!("{kind};role=html;first=1");
+        emu.add_fault(rule.parse().unwrap());
+        assert_eq!(web.album(id).await.unwrap(), clean, "{kind}");
+        emu.clear_faults();
+        emu.add_fault(format!("{kind}@/ajax/;role=html;first=1").parse().unwrap());
+        let again = web.comments(CommentTarget::Album(id), 1).await.unwrap();
+        assert_eq!(again, comments, "{kind}");
+        emu.clear_faults();
+    }
+    let faulted = emu.requests().iter().filter(|r| r.fault.is_some()).count();
+    assert_eq!(faulted, 12, "every fault was met once");
+}
