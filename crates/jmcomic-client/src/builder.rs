@@ -11,6 +11,7 @@ use crate::api::{ApiProtocol, ApiSettings};
 use crate::client::{Client, Inner};
 use crate::domain::Domain;
 use crate::error::{Error, Result};
+use crate::html::{HtmlProtocol, HtmlSettings};
 use crate::protocol::{Protocol, ProtocolKind};
 use crate::retry::RetryPolicy;
 use crate::session::SessionStore;
@@ -50,6 +51,8 @@ pub struct ClientBuilder {
     image_domains: Vec<String>,
     domain_server_urls: Vec<String>,
     update_domains: bool,
+    html_domains: Vec<String>,
+    html_discovery_urls: Vec<String>,
     retry: RetryPolicy,
     timeout: Duration,
     image_timeout: Duration,
@@ -115,6 +118,8 @@ impl std::fmt::Debug for ClientBuilder {
             .field("image_domains", &self.image_domains)
             .field("domain_server_urls", &self.domain_server_urls)
             .field("update_domains", &self.update_domains)
+            .field("html_domains", &self.html_domains)
+            .field("html_discovery_urls", &self.html_discovery_urls)
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
             .field("proxy", &proxy)
@@ -140,6 +145,11 @@ impl ClientBuilder {
                 .map(|s| (*s).to_owned())
                 .collect(),
             update_domains: true,
+            html_domains: Vec::new(),
+            html_discovery_urls: site::HTML_DISCOVERY_URLS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             retry: RetryPolicy::default(),
             timeout: site::DEFAULT_TIMEOUT,
             image_timeout: Duration::from_secs(60),
@@ -187,6 +197,30 @@ impl ClientBuilder {
     /// (default true).
     pub fn update_domains(mut self, yes: bool) -> Self {
         self.update_domains = yes;
+        self
+    }
+
+    /// Web-site domains to use, in order, with the web protocol ([`ProtocolKind::Html`]).
+    /// Empty (the default) means: find them through the discovery URLs before the first
+    /// request (see [`ClientBuilder::html_discovery_urls`]). Entries may carry a scheme and
+    /// port.
+    // Spec §6.3.1.
+    pub fn html_domains<S: Into<String>>(mut self, domains: impl IntoIterator<Item = S>) -> Self {
+        self.html_domains = domains.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Where the web protocol looks up the site's current domains when none are configured
+    /// (default: the permanent link [`site::HTML_PERMANENT_LINK_URL`], then the publish page
+    /// [`site::HTML_PUBLISH_URL`]). Each URL may redirect to a domain or list domains on a
+    /// page. When none answers (or the list is empty), the built-in [`site::HTML_DOMAINS`]
+    /// are used.
+    // Spec §6.3.1.
+    pub fn html_discovery_urls<S: Into<String>>(
+        mut self,
+        urls: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.html_discovery_urls = urls.into_iter().map(Into::into).collect();
         self
     }
 
@@ -326,44 +360,36 @@ impl ClientBuilder {
         } else {
             configured_api
         };
-        let images = if self.image_domains.iter().all(|d| d.trim().is_empty()) {
+        let image_domains_unset = self.image_domains.iter().all(|d| d.trim().is_empty());
+        let images = if image_domains_unset {
             Domain::parse_list(site::IMAGE_DOMAINS)?
         } else {
             Domain::parse_list(&self.image_domains)?
         };
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .read_timeout(self.read_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            // Redirects on the API mean a misconfigured domain; do not follow them to
-            // unrelated hosts.
-            .redirect(reqwest::redirect::Policy::limited(3));
+        let configured_html = Domain::parse_list(&self.html_domains)?;
         // A local emulator or mirror is never reached through the system proxy (which would
-        // not know 127.0.0.1 as the user means it).
-        let all_loopback = api.iter().chain(&images).all(Domain::is_loopback);
-        http = match &self.proxy {
-            Proxy::System if all_loopback => http.no_proxy(),
-            Proxy::System => http,
-            Proxy::None => http.no_proxy(),
-            Proxy::Url(url) => {
-                let full = if url.contains("://") {
-                    url.clone()
-                } else {
-                    format!("http://{url}")
-                };
-                let proxy = reqwest::Proxy::all(&full).map_err(|e| Error::InvalidProxy {
-                    proxy: redact_userinfo(url),
-                    reason: e.to_string(),
-                })?;
-                http.proxy(proxy)
+        // not know 127.0.0.1 as the user means it). What counts is what the protocol talks
+        // to: its own domains (or the discovery URLs that will find them) and the CDN.
+        let all_loopback = match self.protocol {
+            ProtocolKind::Api => api.iter().chain(&images).all(Domain::is_loopback),
+            ProtocolKind::Html => {
+                images.iter().all(Domain::is_loopback)
+                    && if configured_html.is_empty() {
+                        !self.html_discovery_urls.is_empty()
+                            && self.html_discovery_urls.iter().all(|u| is_loopback_url(u))
+                    } else {
+                        configured_html.iter().all(Domain::is_loopback)
+                    }
             }
         };
         if self.accept_invalid_certs {
             warn!("TLS certificate verification is OFF: any server can pretend to be the site");
         }
-        http =
-            http.tls_backend_preconfigured(crate::tls::client_config(self.accept_invalid_certs)?);
-        let http = http.build().map_err(|e| Error::Build(e.to_string()))?;
+        // Redirects on the API mean a misconfigured domain; do not follow them to unrelated
+        // hosts. The web site redirects a chapter id to its album and failures to its error
+        // pages, one hop each.
+        let http = self.http_client(reqwest::redirect::Policy::limited(3), all_loopback)?;
+        let http_no_redirect = self.http_client(reqwest::redirect::Policy::none(), all_loopback)?;
         let mut user_headers = HeaderMap::new();
         for (k, v) in &self.headers {
             let name = HeaderName::from_bytes(k.trim().as_bytes())
@@ -385,7 +411,7 @@ impl ClientBuilder {
         };
         let need_session = self.require_cookies && !session.has_configured_cookies();
         let transport = Arc::new(Transport::new(
-            http,
+            (http, http_no_redirect),
             api,
             images,
             limits,
@@ -403,13 +429,14 @@ impl ClientBuilder {
                     domain_server_urls: self.domain_server_urls.clone(),
                 },
             )),
-            // The web protocol plugs in here (spec §6.3; see `crate::protocol`).
-            ProtocolKind::Html => {
-                return Err(Error::Unsupported {
-                    protocol: ProtocolKind::Html,
-                    what: "be used yet: it is not implemented (use the API protocol)".to_owned(),
-                });
-            }
+            ProtocolKind::Html => Protocol::Html(HtmlProtocol::new(
+                Arc::clone(&transport),
+                HtmlSettings {
+                    domains: configured_html,
+                    discovery_urls: self.html_discovery_urls.clone(),
+                    adopt_page_cdn: image_domains_unset,
+                },
+            )),
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -419,6 +446,54 @@ impl ClientBuilder {
                 favorites: tokio::sync::Mutex::new(()),
             }),
         })
+    }
+}
+
+impl ClientBuilder {
+    /// One HTTP client with these settings (timeouts, proxy, TLS) and `redirect` policy.
+    fn http_client(
+        &self,
+        redirect: reqwest::redirect::Policy,
+        all_loopback: bool,
+    ) -> Result<reqwest::Client> {
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.read_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(redirect);
+        http = match &self.proxy {
+            Proxy::System if all_loopback => http.no_proxy(),
+            Proxy::System => http,
+            Proxy::None => http.no_proxy(),
+            Proxy::Url(url) => {
+                let full = if url.contains("://") {
+                    url.clone()
+                } else {
+                    format!("http://{url}")
+                };
+                let proxy = reqwest::Proxy::all(&full).map_err(|e| Error::InvalidProxy {
+                    proxy: redact_userinfo(url),
+                    reason: e.to_string(),
+                })?;
+                http.proxy(proxy)
+            }
+        };
+        http =
+            http.tls_backend_preconfigured(crate::tls::client_config(self.accept_invalid_certs)?);
+        http.build().map_err(|e| Error::Build(e.to_string()))
+    }
+}
+
+/// Whether a URL's host is this machine.
+fn is_loopback_url(url: &str) -> bool {
+    match url::Url::parse(url.trim()) {
+        Ok(u) => match u.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        Err(_) => false,
     }
 }
 
@@ -458,24 +533,41 @@ mod tests {
     }
 
     #[test]
-    fn the_web_protocol_is_not_built_yet() {
+    fn either_protocol_is_built_without_network_io() {
         let client = ClientBuilder::new().proxy(Proxy::None).build().unwrap();
         assert_eq!(client.protocol(), ProtocolKind::Api);
-        let e = ClientBuilder::new()
+        assert!(client.html_domains().is_empty());
+        // Unreachable discovery URLs: building does not touch them.
+        let client = ClientBuilder::new()
             .protocol(ProtocolKind::Html)
+            .html_discovery_urls(["http://127.0.0.1:9/x"])
             .proxy(Proxy::None)
             .build()
-            .unwrap_err();
-        assert!(
-            matches!(
-                e,
-                Error::Unsupported {
-                    protocol: ProtocolKind::Html,
-                    ..
-                }
-            ),
-            "{e:?}"
+            .unwrap();
+        assert_eq!(client.protocol(), ProtocolKind::Html);
+        assert!(client.html_domains().is_empty(), "discovered on first use");
+        let client = ClientBuilder::new()
+            .protocol(ProtocolKind::Html)
+            .html_domains(["18comic.vip", "http://127.0.0.1:1/"])
+            .build()
+            .unwrap();
+        assert_eq!(
+            client.html_domains(),
+            ["https://18comic.vip", "http://127.0.0.1:1"]
         );
-        assert!(e.to_string().contains("web (HTML) protocol"), "{e}");
+        let e = ClientBuilder::new()
+            .protocol(ProtocolKind::Html)
+            .html_domains(["ftp://x"])
+            .build()
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidDomain { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn loopback_urls() {
+        assert!(is_loopback_url("http://127.0.0.1:5/3YeBdF"));
+        assert!(is_loopback_url("http://localhost/"));
+        assert!(!is_loopback_url("https://jm365.work/3YeBdF"));
+        assert!(!is_loopback_url("nonsense"));
     }
 }

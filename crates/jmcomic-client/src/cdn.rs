@@ -75,7 +75,7 @@ impl Client {
         let t = &self.inner.transport;
         let base = self.inner.protocol.image_headers();
         let result = t
-            .with_domains(t.images(), path, |domain| {
+            .with_domains(&t.images(), path, |domain| {
                 let mut headers = base.clone();
                 async move {
                     let url = domain.url(path);

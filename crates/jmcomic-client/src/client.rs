@@ -137,6 +137,13 @@ impl Client {
             .collect()
     }
 
+    /// The web domains in use, in order (web protocol only: empty for the API; empty until
+    /// the first request when they are discovered, see
+    /// [`ClientBuilder::html_domains`]).
+    pub fn html_domains(&self) -> Vec<String> {
+        self.inner.protocol.html_domains()
+    }
+
     /// The app version currently sent in `tokenparam`.
     pub fn app_version(&self) -> String {
         self.inner.transport.session.app_version()

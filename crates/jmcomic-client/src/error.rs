@@ -143,8 +143,8 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// What was asked is not available through the protocol in use (the web protocol is
-    /// not implemented yet; the mobile API, for one, has no way to post comments).
+    /// What was asked is not available through the protocol in use (the mobile API, for
+    /// one, has no way to post comments).
     // Spec §6.2.9.
     #[error("the {protocol} protocol cannot {what}")]
     Unsupported {
@@ -152,6 +152,17 @@ pub enum Error {
         protocol: ProtocolKind,
         /// What it cannot do, as a verb phrase ("post comments").
         what: String,
+    },
+    /// The site cannot answer the request as asked: a search keyword it finds too short,
+    /// a category or sub-category it does not know. Asking again the same way gives the
+    /// same answer.
+    // Spec §6.3.4 (`/error/invalid_module`), §6.3.5 (the search page's error box).
+    #[error("the site cannot answer {url}: {message}")]
+    InvalidQuery {
+        /// The request URL.
+        url: String,
+        /// What the site said, and what to change.
+        message: String,
     },
     /// What was asked needs a logged-in session and this client has none (or the site says
     /// the session ended).

@@ -2,12 +2,13 @@
 //!
 //! It speaks the site's mobile-app API (signed requests, AES-encrypted JSON responses) and
 //! fetches page images from the image CDN, and returns [`jmcomic_model`] entities. It never
-//! touches the file system. The protocol is chosen with [`ClientBuilder::protocol`] (the web
-//! site's HTML is the other one, not implemented yet); searches are described by a
-//! [`SearchQuery`].
+//! touches the file system. The protocol is chosen with [`ClientBuilder::protocol`]: the
+//! mobile API (the default) or the web site's HTML pages ([`ProtocolKind::Html`]); searches
+//! are described by a [`SearchQuery`].
 //!
 //! Inside, each responsibility has its module: `builder` (settings), `client` (the handle),
-//! `protocol` (the seam the protocols plug into), `api/` (the mobile API), `cdn` (images),
+//! `protocol` (the seam the protocols plug into), `api/` (the mobile API), `html/` (the web
+//! site: pages, comments, account, domain discovery), `cdn` (images),
 //! `transport` (HTTP, domain pools, the one retry engine), `session` (cookies, app version,
 //! account), `query` (search parameters and their wire values).
 //!
@@ -48,6 +49,7 @@ mod domain;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod html;
 mod protocol;
 mod query;
 mod retry;

@@ -21,6 +21,7 @@ use reqwest::header::HeaderMap;
 
 use crate::api::ApiProtocol;
 use crate::error::Result;
+use crate::html::HtmlProtocol;
 use crate::query::{CategoryQuery, CommentTarget, FavoriteQuery, SearchQuery};
 
 /// Which of the site's protocols a [`Client`](crate::Client) speaks (see
@@ -33,8 +34,10 @@ pub enum ProtocolKind {
     // Spec §6.2.
     #[default]
     Api,
-    /// The web site: HTML pages (the Python package's `client.impl: html`). Not implemented
-    /// yet: building a client with it fails with [`Error::Unsupported`](crate::Error::Unsupported).
+    /// The web site: HTML pages and the site's ajax endpoints (the Python package's
+    /// `client.impl: html`), on the web domains
+    /// ([`ClientBuilder::html_domains`](crate::ClientBuilder::html_domains), discovered when
+    /// none are set).
     // Spec §6.3.
     Html,
 }
@@ -96,8 +99,8 @@ pub(crate) enum FavoriteRequest {
 pub(crate) enum Protocol {
     /// The mobile-app API.
     Api(ApiProtocol),
-    // `Html(HtmlProtocol)` goes here (spec §6.3; issue 11), built by `ClientBuilder::build`
-    // over the same `Arc<Transport>`.
+    /// The web site.
+    Html(HtmlProtocol),
 }
 
 impl Protocol {
@@ -105,6 +108,15 @@ impl Protocol {
     pub(crate) fn kind(&self) -> ProtocolKind {
         match self {
             Protocol::Api(_) => ProtocolKind::Api,
+            Protocol::Html(_) => ProtocolKind::Html,
+        }
+    }
+
+    /// The web domains in use (none for the API).
+    pub(crate) fn html_domains(&self) -> Vec<String> {
+        match self {
+            Protocol::Api(_) => Vec::new(),
+            Protocol::Html(p) => p.domains(),
         }
     }
 
@@ -114,6 +126,7 @@ impl Protocol {
     pub(crate) fn image_headers(&self) -> HeaderMap {
         match self {
             Protocol::Api(p) => p.image_headers(),
+            Protocol::Html(p) => p.image_headers(),
         }
     }
 }
@@ -122,71 +135,83 @@ impl Site for Protocol {
     async fn album(&self, id: JmId) -> Result<Album> {
         match self {
             Protocol::Api(p) => p.album(id).await,
+            Protocol::Html(p) => p.album(id).await,
         }
     }
 
     async fn chapter(&self, id: JmId) -> Result<Chapter> {
         match self {
             Protocol::Api(p) => p.chapter(id).await,
+            Protocol::Html(p) => p.chapter(id).await,
         }
     }
 
     async fn scramble_id(&self, chapter: JmId) -> Result<ScrambleId> {
         match self {
             Protocol::Api(p) => p.scramble_id(chapter).await,
+            Protocol::Html(p) => p.scramble_id(chapter).await,
         }
     }
 
     async fn search(&self, query: &SearchQuery) -> Result<SearchPage> {
         match self {
             Protocol::Api(p) => p.search(query).await,
+            Protocol::Html(p) => p.search(query).await,
         }
     }
     async fn categories(&self, query: &CategoryQuery) -> Result<SearchPage> {
         match self {
             Protocol::Api(p) => p.categories(query).await,
+            Protocol::Html(p) => p.categories(query).await,
         }
     }
 
     async fn login(&self, username: &str, password: &str) -> Result<User> {
         match self {
             Protocol::Api(p) => p.login(username, password).await,
+            Protocol::Html(p) => p.login(username, password).await,
         }
     }
 
     async fn favorites(&self, query: &FavoriteQuery) -> Result<FavoritePage> {
         match self {
             Protocol::Api(p) => p.favorites(query).await,
+            Protocol::Html(p) => p.favorites(query).await,
         }
     }
 
     async fn favorite_request(&self, album: JmId, change: FavoriteRequest) -> Result<()> {
         match self {
             Protocol::Api(p) => p.favorite_request(album, change).await,
+            Protocol::Html(p) => p.favorite_request(album, change).await,
         }
     }
 
     async fn comments(&self, target: CommentTarget, page: u32) -> Result<CommentPage> {
         match self {
             Protocol::Api(p) => p.comments(target, page).await,
+            Protocol::Html(p) => p.comments(target, page).await,
         }
     }
 
     async fn post_comment(&self, album: JmId, text: &str, reply_to: Option<u64>) -> Result<u64> {
         match self {
             Protocol::Api(p) => p.post_comment(album, text, reply_to).await,
+            Protocol::Html(p) => p.post_comment(album, text, reply_to).await,
         }
     }
 
     async fn daily(&self) -> Result<DailyEvent> {
         match self {
             Protocol::Api(p) => p.daily().await,
+            Protocol::Html(p) => p.daily().await,
         }
     }
 
     async fn check_in(&self) -> Result<CheckIn> {
         match self {
             Protocol::Api(p) => p.check_in().await,
+            Protocol::Html(p) => p.check_in().await,
         }
     }
 }

@@ -438,6 +438,7 @@ pub struct FavoriteQuery {
     pub folder: String,
     /// [`Order::Latest`] (newest favourite first, the default) or [`Order::MostPictures`]
     /// (the site sorts by latest update then).
+    // Spec §6.2.3.
     pub order: Order,
     /// The 1-based page; 0 is read as 1.
     pub page: u32,

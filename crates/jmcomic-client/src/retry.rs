@@ -57,6 +57,7 @@ pub(crate) fn classify(err: &Error) -> Verdict {
         | Error::NeedsLogin { .. }
         | Error::LoginRefused { .. }
         | Error::NotApplied { .. }
+        | Error::InvalidQuery { .. }
         | Error::Build(_) => Verdict::Fatal,
     }
 }

@@ -222,3 +222,156 @@ pub enum TemplateSecret {
     // Spec §6.2.2.
     Normal,
 }
+
+// ------------------------------------------------------------------------------------------
+// The web site (the HTML protocol, the Python package's `client.impl: html`).
+
+/// Web-site domains the Python package's documentation quotes. Used when none are configured
+/// and the discovery URLs ([`HTML_DISCOVERY_URLS`]) find none.
+// Spec §6.3.1.
+pub const HTML_DOMAINS: &[&str] = &[
+    "18comic.vip",
+    "18comic.org",
+    "jmcomic1.me",
+    "jmcomic.me",
+    "18comic-palworld.vip",
+    "18comic-c.art",
+    "18comic-palworld.club",
+];
+
+/// The "permanent domain" link (the Python package's `JM_REDIRECT_URL`): it answers with
+/// redirects, 301s to follow and then a 302 whose `Location` is a current web domain.
+// Spec §6.3.1.
+pub const HTML_PERMANENT_LINK_URL: &str = "https://jm365.work/3YeBdF";
+
+/// The publish page (the Python package's `JM_PUB_URL`): an HTML page listing the current
+/// web domains.
+// Spec §6.3.1.
+pub const HTML_PUBLISH_URL: &str = "https://jmcomicgo.org";
+
+/// Where the web domains are looked up when none are configured, in order.
+// Spec §6.3.1.
+pub const HTML_DISCOVERY_URLS: &[&str] = &[HTML_PERMANENT_LINK_URL, HTML_PUBLISH_URL];
+
+/// Headers of every web request (the Python package's `new_html_headers` template): a
+/// desktop Chrome 124. `origin` and `referer` are added per request, naming the domain
+/// asked. The template's `authority` is left out: it is HTTP/2's `:authority`, which the
+/// HTTP client sets itself from the URL.
+// Spec §6.3.2.
+pub const BROWSER_HEADERS: &[(&str, &str)] = &[
+    (
+        "accept",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
+    ),
+    ("accept-language", "zh-CN,zh;q=0.9"),
+    ("cache-control", "no-cache"),
+    ("dnt", "1"),
+    ("pragma", "no-cache"),
+    ("priority", "u=0, i"),
+    (
+        "sec-ch-ua",
+        "\"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\", \"Not-A.Brand\";v=\"99\"",
+    ),
+    ("sec-ch-ua-mobile", "?0"),
+    ("sec-ch-ua-platform", "\"Windows\""),
+    ("sec-fetch-dest", "document"),
+    ("sec-fetch-mode", "navigate"),
+    ("sec-fetch-site", "none"),
+    ("sec-fetch-user", "?1"),
+    ("upgrade-insecure-requests", "1"),
+    (
+        "user-agent",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+    ),
+];
+
+/// The web domain whose `origin`/`referer` image requests carry when no web domain is known
+/// yet (the Python package sends the template made for it with every image request).
+// Spec §6.3.2.
+pub const HTML_IMAGE_REFERER_DOMAIN: &str = "18comic.vip";
+
+/// The error page a missing (or members-only) album or chapter redirects to.
+// Spec §6.3.4.
+pub const ERROR_ALBUM_MISSING: &str = "/error/album_missing";
+
+/// The error page the favourites of an unknown user (or of no login) redirect to.
+// Spec §6.3.4.
+pub const ERROR_USER_MISSING: &str = "/error/user_missing";
+
+/// The error page of a request the site cannot handle (an unknown category, for one).
+// Spec §6.3.4.
+pub const ERROR_INVALID_MODULE: &str = "/error/invalid_module";
+
+/// Messages with which the web site says today's check-in is done already (besides
+/// `error: "finished"`), in both scripts.
+// Spec Appendix A (2.7.10's already-signed keyword list).
+pub const ALREADY_SIGNED_TEXTS: &[&str] = &[
+    "今天已經簽到過了",
+    "今天已经签到过了",
+    "已完成打卡",
+    "已簽到",
+    "已签到",
+    "已打卡",
+];
+
+/// Web pages and ajax endpoints. Paths are relative to a web domain; `{id}` and
+/// `{username}` stand for the album or chapter id and the (percent-encoded) user name.
+// Spec §6.3.3, Appendix A.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebEndpoint {
+    /// `GET /`: the home page, holding the check-in's `data-dailyid` (2.7.10).
+    Home,
+    /// `GET /album/{id}`: the album page; a chapter id redirects to its album.
+    Album,
+    /// `GET /photo/{id}`: the chapter (reader) page: page list and scramble id.
+    Photo,
+    /// `GET /search/photos[/{category}[/sub/{sub}]]?main_tag=&search_query=&page=&o=&t=`;
+    /// an exact album id redirects to the album.
+    Search,
+    /// `GET /albums[/{category}[/sub/{sub}]]?page=&o=&t=`: categories and rankings.
+    Categories,
+    /// `POST /login`, form `username, password, id_remember=on, login_remember=on,
+    /// submit_login=`; not redirected; sets the `AVS` cookie.
+    Login,
+    /// `GET /user/{username}/favorite/albums?page=&o=&folder=`.
+    Favorites,
+    /// `POST /ajax/favorite_album`, form `album_id, fid` (a GET with that form body in the
+    /// Python package 2.7.4).
+    FavoriteAdd,
+    /// `POST /ajax/delete_favorite_album`, form `album_id` (2.7.10).
+    FavoriteDelete,
+    /// `POST /ajax/album_comment`, form `video_id, comment, originator, status` (a reply:
+    /// `comment_id, is_reply=1, forum_subject=1` instead of `status`).
+    AlbumComment,
+    /// `POST /ajax/album_pagination`, form `video_id, page, series, with_ad_wcm`: an
+    /// album's comments.
+    AlbumComments,
+    /// `POST /ajax/forum_more`, form `page, with_ad_wcm`: the site-wide comments.
+    ForumComments,
+    /// `GET /ajax/user_daily_event?daily_id=`: the check-in event (2.7.10).
+    DailyEvent,
+    /// `POST /ajax/user_daily_sign`, form `daily_id, oldStep`: the check-in (2.7.10).
+    DailySign,
+}
+
+impl WebEndpoint {
+    /// The path on a web domain, with `{id}` / `{username}` where they go.
+    pub const fn path(self) -> &'static str {
+        match self {
+            WebEndpoint::Home => "/",
+            WebEndpoint::Album => "/album/{id}",
+            WebEndpoint::Photo => "/photo/{id}",
+            WebEndpoint::Search => "/search/photos",
+            WebEndpoint::Categories => "/albums",
+            WebEndpoint::Login => "/login",
+            WebEndpoint::Favorites => "/user/{username}/favorite/albums",
+            WebEndpoint::FavoriteAdd => "/ajax/favorite_album",
+            WebEndpoint::FavoriteDelete => "/ajax/delete_favorite_album",
+            WebEndpoint::AlbumComment => "/ajax/album_comment",
+            WebEndpoint::AlbumComments => "/ajax/album_pagination",
+            WebEndpoint::ForumComments => "/ajax/forum_more",
+            WebEndpoint::DailyEvent => "/ajax/user_daily_event",
+            WebEndpoint::DailySign => "/ajax/user_daily_sign",
+        }
+    }
+}

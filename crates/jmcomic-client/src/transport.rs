@@ -23,9 +23,14 @@ use crate::site;
 /// the CDN.
 pub(crate) struct Transport {
     http: reqwest::Client,
+    /// The same client, but never following redirects: for the requests whose answer is
+    /// the redirect itself (the web login's cookies, the permanent link's `Location`).
+    // Spec §6.3.1, §6.3.3.
+    http_no_redirect: reqwest::Client,
     /// The API domains; replaced as a whole by a domain refresh, so readers take a snapshot.
     api: RwLock<Arc<DomainPool>>,
-    images: DomainPool,
+    /// The image hosts; replaced as a whole when a web page names its CDN host.
+    images: RwLock<Arc<DomainPool>>,
     /// Retries, timeouts, body limits.
     pub(crate) limits: Limits,
     /// Configured headers; they replace the defaults of the same name.
@@ -51,19 +56,23 @@ pub(crate) struct Limits {
 
 /// An answer, read in full (within the limit) but not yet judged.
 pub(crate) struct Reply {
+    /// The URL that answered: the request's, or where its redirects led.
+    pub(crate) url: String,
     /// HTTP status.
     pub(crate) status: u16,
     /// `Retry-After`, in its delta-seconds form.
     pub(crate) retry_after: Option<Duration>,
     /// `Set-Cookie` name/value pairs.
     pub(crate) set_cookies: Vec<(String, String)>,
+    /// `Location`, for a redirect the client did not follow.
+    pub(crate) location: Option<String>,
     /// The body.
     pub(crate) body: Bytes,
 }
 
 impl Transport {
     pub(crate) fn new(
-        http: reqwest::Client,
+        (http, http_no_redirect): (reqwest::Client, reqwest::Client),
         api: Vec<Domain>,
         images: Vec<Domain>,
         limits: Limits,
@@ -72,8 +81,9 @@ impl Transport {
     ) -> Self {
         Self {
             http,
+            http_no_redirect,
             api: RwLock::new(Arc::new(DomainPool::new(api))),
-            images: DomainPool::new(images),
+            images: RwLock::new(Arc::new(DomainPool::new(images))),
             limits,
             user_headers,
             session,
@@ -83,6 +93,11 @@ impl Transport {
     /// The HTTP client, to build requests with.
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// The HTTP client that returns redirects instead of following them.
+    pub(crate) fn http_no_redirect(&self) -> &reqwest::Client {
+        &self.http_no_redirect
     }
 
     /// The API domains as they are now.
@@ -96,9 +111,21 @@ impl Transport {
         *self.api.write().unwrap_or_else(PoisonError::into_inner) = pool;
     }
 
-    /// The image CDN hosts.
-    pub(crate) fn images(&self) -> &DomainPool {
-        &self.images
+    /// The image CDN hosts as they are now.
+    pub(crate) fn images(&self) -> Arc<DomainPool> {
+        Arc::clone(&self.images.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Puts `domain` first among the image hosts (the web pages name the CDN host their
+    /// images come from); nothing changes when it is first already.
+    pub(crate) fn prefer_image_domain(&self, domain: &Domain) {
+        let mut images = self.images.write().unwrap_or_else(PoisonError::into_inner);
+        if images.domains().first() == Some(domain) {
+            return;
+        }
+        let mut list = vec![domain.clone()];
+        list.extend(images.domains().iter().filter(|d| *d != domain).cloned());
+        *images = Arc::new(DomainPool::new(list));
     }
 
     /// Adds the configured headers, replacing defaults of the same name.
@@ -128,10 +155,18 @@ impl Transport {
             source: e,
         })?;
         let status = resp.status().as_u16();
+        let final_url = resp.url().to_string();
         let retry_after = retry_after(resp.headers());
         let set_cookies = set_cookies(resp.headers());
+        let location = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = read_body(resp, url, limit).await?;
         Ok(Reply {
+            url: final_url,
+            location,
             status,
             retry_after,
             set_cookies,

@@ -3,6 +3,7 @@
 mod account;
 mod catalog;
 mod faults;
+mod html;
 mod routes;
 mod support;
 mod tls;

@@ -310,8 +310,8 @@ impl Default for Threading {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ClientOptions {
-    /// `impl`: `api` (default) or `html`. Only the API client exists yet; `html` is kept
-    /// so the caller can say so.
+    /// `impl`: `api` (default: the mobile API) or `html` (the web site); see
+    /// [`Options::client_builder`].
     pub impl_name: String,
     /// `async_impl` (default `async_api`): accepted, unused.
     pub async_impl: Option<String>,
@@ -873,23 +873,32 @@ impl Options {
     /// A client builder configured from these options, as the Python package builds its
     /// client:
     ///
-    /// * API domains: `client.domain` for `api`; for `html` only the `api` entry of a
-    ///   per-kind mapping (only the API client exists yet; an HTML domain list is of no
-    ///   use to it). Empty means the built-in list.
-    /// * image domains: `client.image_domain` (a list, or its `api` entry).
-    /// * `retry_times`; the timeout (`meta_data.timeout`, else `client.timeout`) for API
-    ///   and image requests; the proxy; cookies; `app_version`; TLS verification.
-    /// * `meta_data.headers` are **not** passed: the Python API client replaces them with
-    ///   the app's headers, and headers written for the web site (a desktop
-    ///   browser's `user-agent`) would misrepresent the app. See [`Self::notices`].
-    // Spec §3.6, §6.2.2.
+    /// * the protocol: `client.impl` (`api`: the mobile API; `html`: the web site);
+    /// * API domains: `client.domain` for `api`; for `html` the `api` entry of a per-kind
+    ///   mapping (a plain list is the web site's then). Empty means the built-in list.
+    /// * web domains (`html` only): `client.domain` (a list, or its `html` entry). Empty
+    ///   means: look them up through the site's permanent link and publish page.
+    /// * image domains: `client.image_domain` (a list, or the entry of the client kind,
+    ///   else its `api` entry: the CDN is the same for both).
+    /// * `retry_times`; the timeout (`meta_data.timeout`, else `client.timeout`) for page,
+    ///   API and image requests; the proxy; cookies; `app_version`; TLS verification.
+    /// * `meta_data.headers`: sent by the web client (they replace the browser's headers of
+    ///   the same name, as the Python web client sends them instead of its template); **not**
+    ///   by the API client: the Python API client replaces them with the app's headers, and
+    ///   headers written for the web site (a desktop browser's `user-agent`) would
+    ///   misrepresent the app. See [`Self::notices`].
+    // Spec §3.6, §6.2.2, §6.3.1, §6.3.2.
     pub fn client_builder(&self) -> Result<jmcomic_client::ClientBuilder, OptionError> {
         let c = &self.client;
-        let api_domains = match (&c.domain, c.impl_name.as_str()) {
-            (DomainSetting::List(_), "html") => Vec::new(),
+        let html = c.impl_name == "html";
+        let api_domains = match (&c.domain, html) {
+            (DomainSetting::List(_), true) => Vec::new(),
             (d, _) => d.domains_for("api"),
         };
-        let image_domains = c.image_domain.domains_for("api");
+        let mut image_domains = c.image_domain.domains_for(&c.impl_name);
+        if image_domains.is_empty() {
+            image_domains = c.image_domain.domains_for("api");
+        }
         let meta = &c.postman.meta_data;
         let mut b = jmcomic_client::ClientBuilder::new()
             .api_domains(api_domains)
@@ -904,6 +913,12 @@ impl Options {
         }
         if let Some(v) = &c.app_version {
             b = b.app_version(v.clone());
+        }
+        if html {
+            b = b
+                .protocol(jmcomic_client::ProtocolKind::Html)
+                .html_domains(c.domain.domains_for("html"))
+                .headers(meta.headers.iter().cloned());
         }
         Ok(b)
     }
@@ -924,13 +939,7 @@ impl Options {
         let mut n = Vec::new();
         let c = &self.client;
         let meta = &c.postman.meta_data;
-        if c.impl_name != "api" {
-            n.push(format!(
-                "client.impl is `{}`, but only the API client exists yet; it is used instead",
-                c.impl_name
-            ));
-        }
-        if !meta.headers.is_empty() {
+        if c.impl_name == "api" && !meta.headers.is_empty() {
             n.push(
                 "client.postman.meta_data.headers are not sent: the API client uses the app's \
                  headers, as the Python package's API client does"

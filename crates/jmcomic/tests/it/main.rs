@@ -12,6 +12,7 @@ mod download_archive;
 mod faults;
 mod features;
 mod hostile;
+mod html_download;
 mod mail;
 mod options;
 mod pipeline;

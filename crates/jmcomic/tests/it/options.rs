@@ -121,7 +121,22 @@ fn doc_full_example_values() {
     );
     assert_eq!(o.dir_rule.normalize_zh(), None);
     assert!(o.plugin_entries().is_empty());
-    assert!(o.notices().iter().any(|n| n.contains("html")));
+    // `impl: html` builds the web client, on the file's web domains.
+    assert!(
+        !o.notices().iter().any(|n| n.contains("impl")),
+        "{:?}",
+        o.notices()
+    );
+    let client = o
+        .client_builder()
+        .expect("builder")
+        .build()
+        .expect("client");
+    assert_eq!(client.protocol(), jmcomic_client::ProtocolKind::Html);
+    assert_eq!(
+        client.html_domains(),
+        ["https://18comic.vip", "https://18comic.org"]
+    );
 }
 
 #[test]
@@ -358,12 +373,14 @@ fn json_file() {
     assert_eq!(o.client.postman.meta_data.proxies, ProxySetting::None);
     assert_eq!(o.client.postman.meta_data.cookies[0].1, "x");
     assert_eq!(group(&o, "after_photo")[0].plugin, "img2pdf");
-    // impl html: only the `api` entry is of use to the API client.
+    // impl html: the web client on the `html` entry (the `api` entry is kept for the API).
     let client = o
         .client_builder()
         .expect("builder")
         .build()
         .expect("client");
+    assert_eq!(client.protocol(), jmcomic_client::ProtocolKind::Html);
+    assert_eq!(client.html_domains(), ["https://18comic.vip"]);
     assert_eq!(client.api_domains(), ["https://www.api.example"]);
 
     let text = std::fs::read_to_string(data("all_keys.json")).expect("read");

@@ -23,8 +23,11 @@ fn data(name: &str) -> PathBuf {
 fn fixture(name: &str, emu: &Emulator, tmp: &Path) -> Options {
     let env = |n: &str| (n == "JM_DOWNLOAD_DIR").then(|| tmp.join("dl").display().to_string());
     let mut o = Options::from_file_with_env(data(name), &env).unwrap();
-    // Per client kind, so a file with `impl: html` uses them too.
-    o.client.domain = DomainSetting::PerImpl(vec![("api".to_owned(), emu.api_domains())]);
+    // Per client kind, so a file with `impl: html` uses the emulator's web site.
+    o.client.domain = DomainSetting::PerImpl(vec![
+        ("api".to_owned(), emu.api_domains()),
+        ("html".to_owned(), emu.html_domains()),
+    ]);
     o.client.image_domain = DomainSetting::List(emu.image_domains());
     o.dir_rule = o.dir_rule.with_base_dir(tmp.join("base"));
     fn fix(v: &mut serde_json::Value, tmp: &Path) {
