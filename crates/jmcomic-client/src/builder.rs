@@ -385,9 +385,10 @@ impl ClientBuilder {
         if self.accept_invalid_certs {
             warn!("TLS certificate verification is OFF: any server can pretend to be the site");
         }
-        // Redirects on the API mean a misconfigured domain; do not follow them to unrelated
-        // hosts. The web site redirects a chapter id to its album and failures to its error
-        // pages, one hop each.
+        // A few hops at most: the web site redirects a chapter id to its album and failures
+        // to its error pages, one hop each; on the API a redirect means a misconfigured
+        // domain, and a long chain is a loop. Login and discovery use the client that
+        // follows none, to read the hop itself.
         let http = self.http_client(reqwest::redirect::Policy::limited(3), all_loopback)?;
         let http_no_redirect = self.http_client(reqwest::redirect::Policy::none(), all_loopback)?;
         let mut user_headers = HeaderMap::new();

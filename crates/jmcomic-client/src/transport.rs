@@ -355,7 +355,7 @@ pub(crate) fn check_status(reply: &Reply, url: &str, signature_sensitive: bool) 
         return Err(Error::Blocked {
             url: url.to_owned(),
             status,
-            reason: "forbidden: region blocked or crawler detected (spec §6.3.4)".to_owned(),
+            reason: "forbidden: this IP's region is blocked or the client was taken for a crawler; try another domain or a proxy".to_owned(),
         });
     }
     Err(Error::Status {

@@ -481,3 +481,72 @@ fn search_pages_to_the_last_page_with_all() {
     ));
     assert_eq!(v["items"].as_array().unwrap().len(), 100);
 }
+
+/// The same commands through the web client (`client.impl: html`): login, favourites into a
+/// named folder (which the API cannot choose), search, comments, check-in.
+#[test]
+fn the_account_commands_work_through_the_web_client() {
+    let emu = Emulator::start().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (opt, _) = account_options(&emu, tmp.path());
+    let text = std::fs::read_to_string(&opt).unwrap().replace(
+        &format!(
+            "  domain: {}\n",
+            serde_json::to_string(&emu.api_domains()).unwrap()
+        ),
+        &format!(
+            "  impl: html\n  domain: {{html: {}}}\n",
+            serde_json::to_string(&emu.html_domains()).unwrap()
+        ),
+    );
+    assert!(text.contains("impl: html"), "{text}");
+    std::fs::write(&opt, text).unwrap();
+    let out = login(&opt);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["user"]["username"], DEFAULT_USERNAME);
+
+    let folder = emu.user_state(DEFAULT_USERNAME).unwrap().folders[0].clone();
+    let out = jm(
+        &opt,
+        &[
+            "favorites",
+            "add",
+            "438516",
+            "--folder",
+            &folder.1,
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["changed"], true);
+    let state = emu.user_state(DEFAULT_USERNAME).unwrap();
+    assert_eq!(state.favorites, [(438_516, folder.0)]);
+    let v = json(&jm(
+        &opt,
+        &[
+            "favorites",
+            "list",
+            "--folder",
+            &folder.0.to_string(),
+            "--json",
+        ],
+        None,
+    ));
+    assert_eq!(v["items"][0]["id"], 438_516);
+
+    let v = json(&jm(&opt, &["search", "single", "--json"], None));
+    assert_eq!(v["items"].as_array().unwrap().len(), 3);
+    let v = json(&jm(&opt, &["comments", "438516", "--json"], None));
+    assert!(!v["comments"].as_array().unwrap().is_empty());
+    assert_eq!(json(&jm(&opt, &["checkin", "--json"], None))["new"], true);
+    assert_eq!(json(&jm(&opt, &["checkin", "--json"], None))["new"], false);
+    // Only the web site and the CDN were asked.
+    let api: Vec<String> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| emu.host_role(r.host) == Some(jmcomic_emulator::HostRole::Api))
+        .map(|r| r.path_and_query)
+        .collect();
+    assert!(api.is_empty(), "the API was used: {api:?}");
+}

@@ -395,36 +395,52 @@ async fn filters_and_path_replacements() {
 
 #[tokio::test]
 async fn find_update_downloads_only_the_chapters_after_the_given_one() {
-    let emu = Emulator::start().unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let o = plugin_options(
-        &emu,
-        tmp.path(),
-        "  after_init:\n    - plugin: find_update\n      kwargs:\n        220979: 220980\n        268849: 999\n",
-    );
-    let dl = downloader(o).build().unwrap();
-    let run = dl.run_after_init().await.unwrap();
-    let batch = &run.downloads[0];
-    let downloaded = |i: usize| -> Vec<JmId> {
-        batch.items[i]
-            .1
-            .as_ref()
-            .unwrap()
-            .chapters
-            .iter()
-            .filter(|c| !c.skipped)
-            .map(|c| c.id)
-            .collect()
-    };
-    assert_eq!(downloaded(0), [JmId::new(220_981)]);
-    // A chapter not in the album: nothing is known to be new, nothing is downloaded.
-    assert!(downloaded(1).is_empty());
-    assert!(
-        !emu.requests()
-            .iter()
-            .any(|r| r.path().starts_with("/media/photos/220979/")),
-        "no page of the chapters before was fetched"
-    );
+    // Through either protocol: the job asks the downloader's client.
+    for protocol in ["api", "html"] {
+        let emu = Emulator::start().unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let mut o = plugin_options(
+            &emu,
+            tmp.path(),
+            "  after_init:\n    - plugin: find_update\n      kwargs:\n        220979: 220980\n        268849: 999\n",
+        );
+        o.client.impl_name = protocol.to_owned();
+        o.client.domain = DomainSetting::PerImpl(vec![
+            ("api".to_owned(), emu.api_domains()),
+            ("html".to_owned(), emu.html_domains()),
+        ]);
+        let dl = downloader(o).build().unwrap();
+        let run = dl.run_after_init().await.unwrap();
+        let batch = &run.downloads[0];
+        let downloaded = |i: usize| -> Vec<JmId> {
+            batch.items[i]
+                .1
+                .as_ref()
+                .unwrap()
+                .chapters
+                .iter()
+                .filter(|c| !c.skipped)
+                .map(|c| c.id)
+                .collect()
+        };
+        assert_eq!(downloaded(0), [JmId::new(220_981)], "{protocol}");
+        // A chapter not in the album: nothing is known to be new, nothing is downloaded.
+        assert!(downloaded(1).is_empty(), "{protocol}");
+        let requests = emu.requests();
+        assert!(
+            !requests
+                .iter()
+                .any(|r| r.path().starts_with("/media/photos/220979/")),
+            "{protocol}: no page of the chapters before was fetched"
+        );
+        // The web client asked the web pages, the API client the API.
+        let asked_web = requests.iter().any(|r| r.path().starts_with("/album/"));
+        let asked_api = requests.iter().any(|r| r.path() == "/album");
+        assert_eq!(
+            (asked_web, asked_api),
+            (protocol == "html", protocol == "api")
+        );
+    }
 }
 
 #[tokio::test]
