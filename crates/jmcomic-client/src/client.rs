@@ -384,10 +384,29 @@ impl Client {
                 break;
             }
             let started = tokio::time::Instant::now();
-            self.inner
+            match self
+                .inner
                 .protocol
                 .favorite_request(id, request.clone())
-                .await?;
+                .await
+            {
+                Ok(()) => {}
+                // The web site refuses to add what is there already (or to delete what is
+                // not): another client got there between our look and our request, and then
+                // the state is what was asked. Otherwise the refusal is the answer.
+                Err(refused @ Error::NotApplied { .. }) => {
+                    let after = self.album(id).await?;
+                    if after.is_favorite == want {
+                        return Ok(FavoriteChange {
+                            album: after.id,
+                            favorite: want,
+                            changed,
+                        });
+                    }
+                    return Err(refused);
+                }
+                Err(e) => return Err(e),
+            }
             // A look costs about what a request does.
             round = started.elapsed() * 2;
             requests += 1;

@@ -322,6 +322,17 @@ async fn favourites_are_added_and_removed_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_clients_leave_the_favourites_as_asked() {
+    race(false).await;
+}
+
+/// The same race through the web client (whose add and delete are separate requests, but
+/// whose look-and-check is the same).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_web_clients_leave_the_favourites_as_asked() {
+    race(true).await;
+}
+
+async fn race(web: bool) {
     let albums = &Catalog::standard().albums;
     let (add, remove) = (albums[0].id, albums[1].id);
     let emu = Emulator::builder()
@@ -332,7 +343,19 @@ async fn racing_clients_leave_the_favourites_as_asked() {
         .unwrap();
     // Two clients, two sessions of the same user: their per-client lock does not order
     // one against the other.
-    let clients = [logged_in(&emu).await, logged_in(&emu).await];
+    let one = || async {
+        if !web {
+            return logged_in(&emu).await;
+        }
+        let c = crate::support::builder(&emu)
+            .protocol(jmcomic_client::ProtocolKind::Html)
+            .html_domains(emu.html_domains())
+            .build()
+            .unwrap();
+        c.login(DEFAULT_USERNAME, DEFAULT_PASSWORD).await.unwrap();
+        c
+    };
+    let clients = [one().await, one().await];
     let mut tasks = Vec::new();
     for i in 0..8 {
         let c = clients[i % 2].clone();
