@@ -340,7 +340,7 @@ async fn race(web: bool) {
         // A little latency, so that requests of the two clients overlap.
         .latency(Duration::from_millis(2))
         .start()
-        .unwrap();
+        .expect("race");
     // Two clients, two sessions of the same user: their per-client lock does not order
     // one against the other.
     let one = || async {
@@ -351,8 +351,10 @@ async fn race(web: bool) {
             .protocol(jmcomic_client::ProtocolKind::Html)
             .html_domains(emu.html_domains())
             .build()
-            .unwrap();
-        c.login(DEFAULT_USERNAME, DEFAULT_PASSWORD).await.unwrap();
+            .expect("race");
+        c.login(DEFAULT_USERNAME, DEFAULT_PASSWORD)
+            .await
+            .expect("race");
         c
     };
     let clients = [one().await, one().await];
@@ -371,17 +373,17 @@ async fn race(web: bool) {
     }
     let mut changed = [0, 0];
     for task in tasks {
-        let (adding, result) = task.await.unwrap();
-        let done = result.unwrap();
+        let (adding, result) = task.await.expect("race");
+        let done = result.expect("race");
         assert_eq!(done.favorite, adding);
         changed[usize::from(adding)] += usize::from(done.changed);
     }
     assert!(changed[1] >= 1 && changed[0] >= 1, "{changed:?}");
-    let state = emu.user_state(DEFAULT_USERNAME).unwrap();
+    let state = emu.user_state(DEFAULT_USERNAME).expect("race");
     assert_eq!(state.favorites, [(add, 0)]);
     for c in &clients {
-        assert!(c.album(JmId::new(add)).await.unwrap().is_favorite);
-        assert!(!c.album(JmId::new(remove)).await.unwrap().is_favorite);
+        assert!(c.album(JmId::new(add)).await.expect("race").is_favorite);
+        assert!(!c.album(JmId::new(remove)).await.expect("race").is_favorite);
     }
 }
 
