@@ -155,6 +155,35 @@ pub enum Command {
     Comments(CommentsArgs),
     /// The daily check-in (safe to run more than once a day).
     Checkin(CheckinArgs),
+    /// What stands between this machine and the site: DNS (system and DNS over HTTPS), TCP,
+    /// TLS, the site's answer, the clock; then what to do. Exit 0 when a download would
+    /// work, 1 otherwise.
+    Doctor(DoctorArgs),
+}
+
+/// `doctor` arguments.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The whole report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Compare with this DNS-over-HTTPS resolver instead of the built-in public ones
+    /// (repeatable).
+    #[arg(long = "doh", value_name = "URL")]
+    pub doh: Vec<String>,
+
+    /// Ask this DNS server (`IP:PORT`, UDP) instead of the system resolver, e.g. to check
+    /// what a router's DNS answers.
+    #[arg(long, value_name = "ADDR")]
+    pub dns_server: Option<std::net::SocketAddr>,
+
+    /// Longest wait of each step, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 8)]
+    pub timeout: u64,
+
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// Flags of the commands that list albums (search, rank, favorites list).

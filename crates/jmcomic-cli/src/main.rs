@@ -40,7 +40,7 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 /// The subcommands, for putting global flags in their place and for suggestions.
-pub const COMMANDS: [&str; 14] = [
+pub const COMMANDS: [&str; 15] = [
     "config",
     "demo",
     "plugins",
@@ -54,6 +54,7 @@ pub const COMMANDS: [&str; 14] = [
     "favorites",
     "comments",
     "checkin",
+    "doctor",
     "help",
 ];
 
@@ -100,6 +101,7 @@ fn main() -> ExitCode {
         Some(Command::Favorites { action }) => cmd::account::favorites(&action),
         Some(Command::Comments(args)) => cmd::account::comments(&args),
         Some(Command::Checkin(args)) => cmd::account::checkin(&args),
+        Some(Command::Doctor(args)) => cmd::doctor::run(&args),
         None => cmd::download::run(&cli.download),
     };
     ExitCode::from(exit_code(&result))

@@ -450,6 +450,112 @@ impl ClientBuilder {
     }
 }
 
+/// What the doctor reads of a builder.
+impl ClientBuilder {
+    /// The API, image and web domains configured (empty: the built-in ones apply).
+    pub(crate) fn configured_domains(&self) -> (Vec<Domain>, Vec<Domain>, Vec<Domain>) {
+        (
+            Domain::parse_list(&self.api_domains).unwrap_or_default(),
+            Domain::parse_list(&self.image_domains).unwrap_or_default(),
+            Domain::parse_list(&self.html_domains).unwrap_or_default(),
+        )
+    }
+
+    /// The protocol chosen.
+    pub(crate) fn protocol_kind(&self) -> ProtocolKind {
+        self.protocol
+    }
+
+    /// The domain servers asked for the API domains (none when turned off).
+    pub(crate) fn domain_server_list(&self) -> Vec<String> {
+        if self.update_domains {
+            self.domain_server_urls.clone()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The app version requests start with.
+    pub(crate) fn app_version_in_use(&self) -> String {
+        self.app_version.clone()
+    }
+
+    /// Whether certificate checks are off.
+    pub(crate) fn accepts_invalid_certs(&self) -> bool {
+        self.accept_invalid_certs
+    }
+
+    /// The proxy setting.
+    pub(crate) fn proxy_setting(&self) -> &Proxy {
+        &self.proxy
+    }
+
+    /// The proxy in use, and where it comes from, credentials hidden.
+    pub(crate) fn proxy_description(&self) -> String {
+        match &self.proxy {
+            Proxy::None => "none".to_owned(),
+            Proxy::Url(u) => format!("{} (from the options)", redact_userinfo(u)),
+            Proxy::System => {
+                let found = [
+                    "HTTPS_PROXY",
+                    "https_proxy",
+                    "ALL_PROXY",
+                    "all_proxy",
+                    "HTTP_PROXY",
+                    "http_proxy",
+                ]
+                .iter()
+                .find_map(|k| {
+                    std::env::var(k)
+                        .ok()
+                        .filter(|v| !v.trim().is_empty())
+                        .map(|v| (*k, v))
+                });
+                match found {
+                    Some((k, v)) => format!("{} (from ${k})", redact_userinfo(&v)),
+                    None => "none (no proxy variable set)".to_owned(),
+                }
+            }
+        }
+    }
+
+    /// An HTTP client with these settings for the doctor, optionally sending `host` to a
+    /// given address.
+    pub(crate) fn http_client_for_doctor(
+        &self,
+        pin: Option<(&str, std::net::SocketAddr)>,
+    ) -> Result<reqwest::Client> {
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .redirect(reqwest::redirect::Policy::limited(3));
+        http = match &self.proxy {
+            Proxy::System => http,
+            Proxy::None => http.no_proxy(),
+            Proxy::Url(url) => {
+                let full = if url.contains("://") {
+                    url.clone()
+                } else {
+                    format!("http://{url}")
+                };
+                let proxy = reqwest::Proxy::all(&full).map_err(|e| Error::InvalidProxy {
+                    proxy: redact_userinfo(url),
+                    reason: e.to_string(),
+                })?;
+                http.proxy(proxy)
+            }
+        };
+        if let Some((host, addr)) = pin {
+            http = http.resolve(host, addr);
+            if addr.ip().is_loopback() {
+                http = http.no_proxy();
+            }
+        }
+        http =
+            http.tls_backend_preconfigured(crate::tls::client_config(self.accept_invalid_certs)?);
+        http.build().map_err(|e| Error::Build(e.to_string()))
+    }
+}
+
 impl ClientBuilder {
     /// One HTTP client with these settings (timeouts, proxy, TLS) and `redirect` policy.
     fn http_client(

@@ -86,6 +86,18 @@ impl Domain {
         }
     }
 
+    /// Scheme, host (IPv6 in brackets) and port (the scheme's default when not given).
+    pub(crate) fn parts(&self) -> (String, String, u16) {
+        match url::Url::parse(&self.base) {
+            Ok(u) => (
+                u.scheme().to_owned(),
+                u.host_str().unwrap_or_default().to_owned(),
+                u.port_or_known_default().unwrap_or(443),
+            ),
+            Err(_) => ("https".to_owned(), self.base.clone(), 443),
+        }
+    }
+
     /// The full URL of a path (which starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

@@ -45,6 +45,7 @@ mod api;
 mod builder;
 mod cdn;
 mod client;
+pub mod doctor;
 mod domain;
 mod error;
 #[doc(hidden)]

@@ -22,6 +22,18 @@ use tracing::debug;
 
 use crate::error::{Error, Result};
 
+/// Which roots verify certificates, for `doctor`.
+pub(crate) fn roots_description(accept_invalid_certs: bool) -> String {
+    if accept_invalid_certs {
+        return "none: certificate checks are off (client.verify_tls: false)".to_owned();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    match rustls_platform_verifier::Verifier::new(provider) {
+        Ok(_) => "the operating system's certificate store".to_owned(),
+        Err(_) => "the built-in Mozilla roots (no usable system store)".to_owned(),
+    }
+}
+
 /// The client configuration: certificates verified unless `accept_invalid_certs`.
 pub(crate) fn client_config(accept_invalid_certs: bool) -> Result<ClientConfig> {
     let fail = |e: &dyn std::fmt::Display| Error::Build(format!("TLS configuration: {e}"));

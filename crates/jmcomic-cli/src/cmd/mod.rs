@@ -5,6 +5,7 @@ pub mod archive;
 pub mod config;
 pub mod cover;
 pub mod demo;
+pub mod doctor;
 pub mod download;
 pub mod listing;
 pub mod plugins;

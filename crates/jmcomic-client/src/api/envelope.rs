@@ -155,7 +155,7 @@ impl ApiProtocol {
 /// Reads the envelope of a JSON endpoint: its code and message, and its `data` decrypted with
 /// the key of `ts` (the timestamp that signed the request).
 // Spec §6.2.4.
-fn decode(text: &str, ts: u64, url_text: String) -> Result<Payload> {
+pub(crate) fn decode(text: &str, ts: u64, url_text: String) -> Result<Payload> {
     let envelope = parse_envelope(text).ok_or_else(|| Error::BadResponse {
         url: url_text.clone(),
         reason: format!("not a JSON envelope: {}", truncate(text, 120)),

@@ -13,7 +13,7 @@ mod account;
 mod account_wire;
 pub(crate) mod crypto;
 mod endpoints;
-mod envelope;
+pub(crate) mod envelope;
 mod setup;
 pub(crate) mod wire;
 
@@ -95,7 +95,7 @@ impl ApiProtocol {
 
 /// The app's headers, sent with every API request.
 // Spec §6.2.1.
-fn app_headers() -> HeaderMap {
+pub(crate) fn app_headers() -> HeaderMap {
     let mut h = HeaderMap::new();
     for (k, v) in site::APP_HEADERS {
         h.insert(*k, HeaderValue::from_static(v));

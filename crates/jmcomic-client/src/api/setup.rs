@@ -88,7 +88,7 @@ impl ApiProtocol {
         warn!("no domain server answered; using the built-in API domains");
     }
 
-    async fn fetch_domain_server(&self, url: &str) -> Result<Vec<Domain>> {
+    pub(crate) async fn fetch_domain_server(&self, url: &str) -> Result<Vec<Domain>> {
         let t = &self.net;
         let request = t.http().get(url).timeout(Duration::from_secs(10));
         let reply = t.send(request, url, 1 << 20).await?;
