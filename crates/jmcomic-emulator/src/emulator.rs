@@ -160,9 +160,9 @@ pub struct RequestRecord {
     pub fault: Option<String>,
 }
 
-/// One accepted connection of a host, once its TLS ClientHello (or, over plain HTTP with a
-/// handshake fault rule present, its first bytes) arrived ([`Emulator::connections`]).
-/// Connections that never got that far are not recorded.
+/// One accepted connection of a host ([`Emulator::connections`]): over TLS once its
+/// ClientHello arrived (connections that never sent one are not recorded), over plain HTTP
+/// at once (or, while a handshake fault rule exists, once its first bytes arrived).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConnectionRecord {
@@ -425,7 +425,9 @@ impl Shared {
         let wait = limit
             .per
             .saturating_sub(at.saturating_duration_since(oldest));
-        Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).map_err(|s: u64| s.max(1))
+        // Whole seconds, rounded up: a client waiting exactly that long finds room.
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Err(secs.max(1))
     }
 
     pub(crate) fn has_handshake_faults(&self) -> bool {
@@ -788,7 +790,8 @@ impl EmulatorBuilder {
         self
     }
 
-    /// First port: API hosts listen on `port..`, CDN hosts right after. Default 0 (ephemeral
+    /// First port: API hosts listen on `port..`, CDN hosts right after, then HTML hosts, the
+    /// discovery host, the DoH endpoint and the DNS stub (UDP and TCP). Default 0 (ephemeral
     /// ports).
     #[must_use]
     pub fn first_port(mut self, port: u16) -> Self {

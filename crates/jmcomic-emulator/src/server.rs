@@ -299,6 +299,8 @@ async fn serve_connection(
                 handshake_fault(&kind, &ctl, &mut host_epoch).await;
                 return;
             }
+        } else {
+            record(None, None);
         }
         serve_http(shared, host, conn_id, ctl, stream, host_epoch).await;
         return;

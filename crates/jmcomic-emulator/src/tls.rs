@@ -39,16 +39,12 @@ pub(crate) fn self_signed<'a>(
         format!("*.{DNS_SUFFIX}"),
     ];
     names.push(advertised.to_string());
-    for name in extra_names {
-        // A DNS SAN is IA5 text; keep to host-name characters so rcgen never refuses one.
-        let usable = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
-        if usable {
-            names.push(name.to_owned());
-        }
-    }
+    names.extend(
+        extra_names
+            .into_iter()
+            .filter(|n| is_host_name(n))
+            .map(str::to_owned),
+    );
     names.sort();
     names.dedup();
     let certified = rcgen::generate_simple_self_signed(names).map_err(|e| fail(&e))?;
@@ -57,6 +53,22 @@ pub(crate) fn self_signed<'a>(
         key: PrivatePkcs8KeyDer::from(certified.signing_key.serialize_der()),
         pem: certified.cert.pem(),
     })
+}
+
+/// Whether `name` is a plain host name (RFC 1123 labels): a certificate carrying anything
+/// else could be refused by a client's parser, and the names of the DNS tables are free
+/// text.
+fn is_host_name(name: &str) -> bool {
+    name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 fn fail(e: &dyn std::fmt::Display) -> Error {
@@ -84,4 +96,28 @@ pub(crate) fn server_config(cert: &Certificate, alpn: &[&[u8]]) -> Result<Arc<Se
         .map_err(|e| fail(&e))?;
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_host_name;
+
+    #[test]
+    fn only_host_names_go_into_the_certificate() {
+        for good in ["api1.jm.test", "mirror.example", "a-b.c", "x"] {
+            assert!(is_host_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "a..b",
+            "-a.b",
+            "a-.b",
+            "a b",
+            "ä.example",
+            "a.b.",
+            "*.x",
+        ] {
+            assert!(!is_host_name(bad), "{bad}");
+        }
+    }
 }

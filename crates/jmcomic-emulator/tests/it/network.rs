@@ -743,6 +743,14 @@ async fn rate_limit_answers_429_then_lets_a_patient_client_through() {
             "{r:?}"
         );
     }
+    // Plain connections are logged as they are accepted.
+    let conns = emu.connections();
+    assert!(!conns.is_empty());
+    assert!(
+        conns
+            .iter()
+            .all(|c| c.server_name.is_none() && c.fault.is_none())
+    );
     // What a pacing test asserts: no window of 1.5 s holds more than 3 admitted requests.
     let admitted: Vec<Instant> = cdn
         .iter()
