@@ -36,7 +36,9 @@ enum MissingStyleArg {
 /// benchmarks.
 ///
 /// Every emulator has the account `jmtest` / `jmtest-password` (folders 我的最愛 and
-/// 稍後再看); --user adds more.
+/// 稍後再看); --user adds more. Every emulator also runs a DNS-over-HTTPS endpoint and a
+/// plain-DNS stand-in for the system resolver (emulator extensions, not the site), whose
+/// addresses the JSON line on stdout gives (`doh_url`, `dns_stub`).
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -111,7 +113,12 @@ struct Args {
     system_dns_poison: Option<IpAddr>,
     /// (Emulator extension.) Seconds the emulator's clock (every `Date` header, the token
     /// freshness check) is ahead of the machine's; negative: behind.
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        value_name = "SECS"
+    )]
     clock_offset_secs: i64,
     /// (Emulator extension.) At most N requests per SECS seconds on each host of ROLE
     /// (api, cdn, html, discovery); beyond: 429 with Retry-After. E.g. `api:5/2`
@@ -142,7 +149,8 @@ struct Args {
     /// Encode every page before printing the domains.
     #[arg(long)]
     warm: bool,
-    /// Serve HTTPS on every host (self-signed certificate for 127.0.0.1 and localhost).
+    /// Serve HTTPS on every host (self-signed certificate for 127.0.0.1, localhost and
+    /// *.jm.test).
     #[arg(long)]
     tls: bool,
     /// Print the catalog the other flags select (albums, chapters, pages, scramble ids) and
