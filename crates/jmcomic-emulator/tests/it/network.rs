@@ -671,11 +671,23 @@ async fn rate_limit_answers_429_then_lets_a_patient_client_through() {
         .expect("start");
     let url = format!("{}{PAGE}", emu.image_domains()[0]);
     let c = client();
+    let burst = |n: usize| {
+        let c = c.clone();
+        let url = url.clone();
+        async move {
+            let sent = futures::future::join_all((0..n).map(|_| c.get(&url).send())).await;
+            sent.into_iter()
+                .filter(|r| r.as_ref().expect("send").status() == 200)
+                .count()
+        }
+    };
     let t0 = Instant::now();
     for _ in 0..3 {
         assert_eq!(c.get(&url).send().await.expect("send").status(), 200);
     }
     let resp = c.get(&url).send().await.expect("send");
+    // A burst right after gets nothing through.
+    assert_eq!(burst(10).await, 0);
     assert!(
         t0.elapsed() < Duration::from_millis(500),
         "too slow to test"
@@ -696,19 +708,6 @@ async fn rate_limit_answers_429_then_lets_a_patient_client_through() {
         let api = format!("{}/newsvr-2025.txt", emu.api_domains()[0]);
         assert_eq!(c.get(&api).send().await.expect("send").status(), 200);
     }
-
-    // A burst now gets nothing through.
-    let burst = |n: usize| {
-        let c = c.clone();
-        let url = url.clone();
-        async move {
-            let sent = futures::future::join_all((0..n).map(|_| c.get(&url).send())).await;
-            sent.into_iter()
-                .filter(|r| r.as_ref().expect("send").status() == 200)
-                .count()
-        }
-    };
-    assert_eq!(burst(10).await, 0);
 
     // Once the last admitted request has left the window (read from the emulator's own
     // timestamps), a burst gets exactly the budget through.
