@@ -35,7 +35,10 @@ pub fn run(args: &DoctorArgs) -> Result<Outcome> {
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        let mut t = Table::new(&["", "DOMAIN", "DNS", "TCP", "TLS", "SITE", "VERDICT"], 5);
+        let mut t = Table::new(
+            &["ROLE", "DOMAIN", "DNS", "TCP", "TLS", "SITE", "VERDICT"],
+            5,
+        );
         for c in &report.domains {
             t.row(&[
                 match c.role {

@@ -8,6 +8,7 @@
 mod account;
 mod cli;
 mod crash;
+mod doctor;
 mod exports;
 mod first_hour;
 mod reliability;

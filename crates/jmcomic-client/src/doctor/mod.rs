@@ -678,14 +678,14 @@ fn diagnose(checks: &[DomainCheck], app_version: &str, o: &DoctorOptions) -> (Ve
         Role::Api
     };
     let works = works_role(site_role) && works_role(Role::Cdn);
-    // Rows whose system answer could be judged (names, not addresses).
-    let named = checks
+    // DNS poisoning: answers DNS over HTTPS contradicts, or reserved ones it could not
+    // confirm.
+    let compared = checks
         .iter()
-        .filter(|c| c.dns_system.is_ok() && !matches!(c.dns_doh, Step::Skipped { .. }))
+        .filter(|c| c.dns_system.is_ok() && c.dns_doh.is_ok())
         .count();
-
-    // DNS poisoning.
     let suspects: Vec<&DomainCheck> = checks.iter().filter(|c| c.dns_suspect.is_some()).collect();
+    let contradicted = suspects.iter().filter(|c| c.dns_doh.is_ok()).count();
     if !suspects.is_empty() {
         let mut addrs: Vec<String> = suspects
             .iter()
@@ -695,7 +695,7 @@ fn diagnose(checks: &[DomainCheck], app_version: &str, o: &DoctorOptions) -> (Ve
             .collect();
         addrs.sort();
         addrs.dedup();
-        if suspects.len() == named && named > 1 {
+        if contradicted == suspects.len() && contradicted == compared && compared > 1 {
             out.push(format!(
                 "DNS answers for every domain point at {} while DNS over HTTPS gives other addresses: set `client.dns: doh`",
                 addrs.join(", ")
@@ -708,6 +708,14 @@ fn diagnose(checks: &[DomainCheck], app_version: &str, o: &DoctorOptions) -> (Ve
                 suspects[0].dns_suspect.as_deref().unwrap_or_default()
             ));
         }
+    }
+    if let Some(c) = checks.iter().find(|c| c.dns_doh.problem().is_some())
+        && !checks.iter().any(|c| c.dns_doh.is_ok())
+        && let Step::Failed { detail, .. } = &c.dns_doh
+    {
+        out.push(format!(
+            "DNS over HTTPS could not be reached ({detail}), so the system's DNS answers could not be checked"
+        ));
     }
 
     // TLS resets: the network blocks the site by name.
