@@ -61,6 +61,11 @@ pub fn run(args: &DoctorArgs) -> Result<Outcome> {
             ]);
         }
         t.print();
+        for c in report.domains.iter().filter(|c| c.verdict != Verdict::Ok) {
+            if let Some(f) = first_failure(c) {
+                outln!("  {}: {}", c.domain, printable(&f));
+            }
+        }
         outln!();
         outln!("protocol      {}", report.protocol);
         outln!("app version   {}", printable(&report.app_version));
@@ -102,16 +107,37 @@ fn cell<T>(step: &Step<T>, show: impl Fn(&T) -> String) -> String {
                 format!("{v} ({ms} ms)")
             }
         }
-        Step::Failed { problem, detail } => {
-            format!(
-                "{}: {detail}",
-                serde_json::to_value(problem)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            )
-        }
+        Step::Failed { problem, .. } => problem_name(*problem),
         Step::Skipped { .. } => "-".to_owned(),
+    }
+}
+
+/// A problem's short name (`refused`, `reset`…).
+fn problem_name(p: jmcomic::client::doctor::Problem) -> String {
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+        .unwrap_or_default()
+}
+
+/// The first failed step of a row, with its details: `TCP refused: …`.
+fn first_failure(c: &DomainCheck) -> Option<String> {
+    let steps: [(&str, Option<(String, &str)>); 5] = [
+        ("DNS", failure(&c.dns_system)),
+        ("TCP", failure(&c.tcp)),
+        ("TLS", failure(&c.tls)),
+        ("site", failure(&c.http)),
+        ("DoH", failure(&c.dns_doh)),
+    ];
+    steps
+        .into_iter()
+        .find_map(|(name, f)| f.map(|(p, d)| format!("{name} {p}: {d}")))
+}
+
+fn failure<T>(step: &Step<T>) -> Option<(String, &str)> {
+    match step {
+        Step::Failed { problem, detail } => Some((problem_name(*problem), detail.as_str())),
+        _ => None,
     }
 }
 
