@@ -98,6 +98,12 @@ pub struct FavoriteChange {
     pub changed: bool,
 }
 
+/// Whether a listing has a page after page `page` (0 read as 1) of `count`; an empty page
+/// ends it whatever the count says.
+fn has_next(page: u32, empty: bool, count: u64) -> bool {
+    !empty && u64::from(page.max(1)) < count
+}
+
 /// How many times a favourite is changed and checked again before giving up: the site's
 /// toggle can be flipped back by another client at the same moment. With the random waits
 /// of [`Client::set_favorite`], two clients racing still collide at every one of these
@@ -220,19 +226,18 @@ impl Client {
         &self,
         query: SearchQuery,
     ) -> impl Stream<Item = Result<SearchPage>> + Send + 'static {
-        let client = self.clone();
-        futures::stream::try_unfold(Some(query), move |next| {
-            let client = client.clone();
-            async move {
-                let Some(query) = next else { return Ok(None) };
-                let page = client.search(&query).await?;
-                let more = !page.items.is_empty()
-                    && page.redirect.is_none()
-                    && u64::from(query.page.max(1)) < page.page_count();
-                let following = more.then(|| query.clone().page(query.page.max(1) + 1));
-                Ok(Some((page, following)))
-            }
-        })
+        self.pages_of(
+            query,
+            |client, q| async move {
+                let page = client.search(&q).await?;
+                Ok((q, page))
+            },
+            |q, p| {
+                let more =
+                    p.redirect.is_none() && has_next(q.page, p.items.is_empty(), p.page_count());
+                more.then(|| q.clone().page(q.page.max(1) + 1))
+            },
+        )
     }
 
     /// Every page of a category listing or ranking from `query.page` on.
@@ -240,15 +245,41 @@ impl Client {
         &self,
         query: CategoryQuery,
     ) -> impl Stream<Item = Result<SearchPage>> + Send + 'static {
+        self.pages_of(
+            query,
+            |client, q| async move {
+                let page = client.categories(&q).await?;
+                Ok((q, page))
+            },
+            |q, p| {
+                has_next(q.page, p.items.is_empty(), p.page_count())
+                    .then(|| q.clone().page(q.page.max(1) + 1))
+            },
+        )
+    }
+
+    /// Pages one after the other from `first`: `fetch` reads a page, `next` says which
+    /// query reads the one after it, if any.
+    fn pages_of<Q, P, Fut>(
+        &self,
+        first: Q,
+        fetch: impl Fn(Client, Q) -> Fut + Send + Sync + 'static,
+        next: impl Fn(&Q, &P) -> Option<Q> + Send + Sync + 'static,
+    ) -> impl Stream<Item = Result<P>> + Send + 'static
+    where
+        Q: Send + 'static,
+        P: Send + 'static,
+        Fut: std::future::Future<Output = Result<(Q, P)>> + Send + 'static,
+    {
         let client = self.clone();
-        futures::stream::try_unfold(Some(query), move |next| {
-            let client = client.clone();
+        let fetch = Arc::new(fetch);
+        let next = Arc::new(next);
+        futures::stream::try_unfold(Some(first), move |state| {
+            let (client, fetch, next) = (client.clone(), Arc::clone(&fetch), Arc::clone(&next));
             async move {
-                let Some(query) = next else { return Ok(None) };
-                let page = client.categories(&query).await?;
-                let more =
-                    !page.items.is_empty() && u64::from(query.page.max(1)) < page.page_count();
-                let following = more.then(|| query.clone().page(query.page.max(1) + 1));
+                let Some(q) = state else { return Ok(None) };
+                let (q, page) = fetch(client, q).await?;
+                let following = next(&q, &page);
                 Ok(Some((page, following)))
             }
         })
@@ -298,18 +329,17 @@ impl Client {
         &self,
         query: FavoriteQuery,
     ) -> impl Stream<Item = Result<FavoritePage>> + Send + 'static {
-        let client = self.clone();
-        futures::stream::try_unfold(Some(query), move |next| {
-            let client = client.clone();
-            async move {
-                let Some(query) = next else { return Ok(None) };
-                let page = client.favorites(&query).await?;
-                let more =
-                    !page.items.is_empty() && u64::from(query.page.max(1)) < page.page_count();
-                let following = more.then(|| query.clone().page(query.page.max(1) + 1));
-                Ok(Some((page, following)))
-            }
-        })
+        self.pages_of(
+            query,
+            |client, q| async move {
+                let page = client.favorites(&q).await?;
+                Ok((q, page))
+            },
+            |q, p| {
+                has_next(q.page, p.items.is_empty(), p.page_count())
+                    .then(|| q.clone().page(q.page.max(1) + 1))
+            },
+        )
     }
 
     /// Puts an album in the favourites (in `folder`, `None` for the default one) unless it

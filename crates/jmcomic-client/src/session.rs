@@ -187,7 +187,7 @@ impl SessionStore {
 
 /// Compares dotted versions numerically, missing parts as 0 (as the Python package does).
 // Spec §6.2.7.
-fn version_newer(candidate: &str, current: &str) -> bool {
+pub(crate) fn version_newer(candidate: &str, current: &str) -> bool {
     let parse = |v: &str| -> Vec<u64> {
         v.trim()
             .split('.')

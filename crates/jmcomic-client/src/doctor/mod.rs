@@ -766,7 +766,7 @@ fn diagnose(checks: &[DomainCheck], app_version: &str, o: &DoctorOptions) -> (Ve
             ),
         });
     } else if let Some(v) = checks.iter().find_map(|c| c.announced_version.clone())
-        && version_newer(&v, app_version)
+        && crate::session::version_newer(&v, app_version)
     {
         out.push(format!(
             "the site announces app version {v}, newer than {app_version}: it is adopted automatically; `client.app_version: {v}` saves a request"
@@ -857,27 +857,6 @@ fn diagnose(checks: &[DomainCheck], app_version: &str, o: &DoctorOptions) -> (Ve
         out.push("all domains fine".to_owned());
     }
     (out, works)
-}
-
-/// Compares dotted versions numerically.
-fn version_newer(candidate: &str, current: &str) -> bool {
-    let parse = |v: &str| -> Vec<u64> {
-        v.trim()
-            .split('.')
-            .map(|p| p.trim().parse().unwrap_or(0))
-            .collect()
-    };
-    let (a, b) = (parse(candidate), parse(current));
-    for i in 0..a.len().max(b.len()) {
-        let (x, y) = (
-            a.get(i).copied().unwrap_or(0),
-            b.get(i).copied().unwrap_or(0),
-        );
-        if x != y {
-            return x > y;
-        }
-    }
-    false
 }
 
 impl ClientBuilder {
