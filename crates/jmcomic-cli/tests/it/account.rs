@@ -7,7 +7,7 @@ use std::process::{Output, Stdio};
 
 use jmcomic_emulator::{DEFAULT_PASSWORD, DEFAULT_USERNAME, Emulator};
 
-use crate::support::{bin, pages_on_disk, run, stderr, stdout};
+use crate::support::{bin, echo, pages_on_disk, run, stderr, stdout};
 
 /// An option file with the emulator's domains and a session file of the test's own (no
 /// configured cookies: the login must be what logs in).
@@ -45,12 +45,7 @@ fn jm(opt: &Path, args: &[&str], input: Option<&str>) -> Output {
         .write_all(input.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    eprintln!(
-        "--- status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    echo(&out);
     out
 }
 

@@ -32,13 +32,18 @@ pub fn option_file(emu: &Emulator, dir: &Path, base: &Path) -> PathBuf {
 
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().unwrap();
+    echo(&out);
+    out
+}
+
+/// Shows a run's status and output in the test's log (seen when it fails).
+pub fn echo(out: &Output) {
     eprintln!(
         "--- status {:?}\n--- stdout\n{}\n--- stderr\n{}",
         out.status.code(),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    out
 }
 
 pub fn stderr(out: &Output) -> String {
