@@ -16,8 +16,9 @@
 //! each saying where it comes from; all can be overridden on the [`ClientBuilder`].
 //!
 //! Requests rotate through a pool of domains: a failing domain hands over to the next at
-//! once, the last good domain is remembered, and waits (with jitter, honouring
-//! `Retry-After`) happen only after a whole round failed. Errors say what failed and offer
+//! once, the last good domain is remembered (and can be handed to the next run:
+//! [`Client::domain_memory`]), and waits (with jitter, honouring `Retry-After`) happen only
+//! after a whole round failed. Errors say what failed and offer
 //! predicates ([`Error::is_not_found`], [`Error::is_transient`], [`Error::is_blocked`]).
 //!
 //! ```no_run
@@ -50,6 +51,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod html;
+mod memory;
 mod protocol;
 mod query;
 mod retry;
@@ -58,9 +60,11 @@ pub mod site;
 mod tls;
 mod transport;
 
+pub use builder::DEFAULT_DOMAIN_REFRESH_LIFETIME;
 pub use client::{Client, ClientBuilder, FavoriteChange, Proxy};
 pub use domain::Domain;
 pub use error::{Attempt, Error, Result};
+pub use memory::{DomainMemory, DomainRefresh};
 pub use protocol::ProtocolKind;
 pub use query::{
     Category, CategoryQuery, CommentTarget, FavoriteQuery, Order, Ranking, SearchBy, SearchQuery,

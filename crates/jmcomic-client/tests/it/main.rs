@@ -2,6 +2,7 @@
 
 mod account;
 mod catalog;
+mod domain_memory;
 mod faults;
 mod html;
 mod routes;
