@@ -17,7 +17,7 @@ use crate::protocol::{Protocol, ProtocolKind};
 use crate::retry::RetryPolicy;
 use crate::session::SessionStore;
 use crate::site::{self, TemplateSecret};
-use crate::transport::{Limits, Pacer, StartDomains, Transport};
+use crate::transport::{Limits, Pacer, RateLimit, StartDomains, Transport};
 
 /// How requests reach the network.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -72,6 +72,9 @@ pub struct ClientBuilder {
     max_image_body: u64,
     pub(crate) memory: DomainMemory,
     refresh_lifetime: Duration,
+    rate_limit: Option<RateLimit>,
+    api_rate_limit: Option<RateLimit>,
+    image_rate_limit: Option<RateLimit>,
 }
 
 /// How long a domain-server answer kept from an earlier run is used instead of asking again
@@ -139,6 +142,9 @@ impl std::fmt::Debug for ClientBuilder {
             .field("require_cookies", &self.require_cookies)
             .field("accept_invalid_certs", &self.accept_invalid_certs)
             .field("domain_memory", &self.memory)
+            .field("rate_limit", &self.rate_limit)
+            .field("api_rate_limit", &self.api_rate_limit)
+            .field("image_rate_limit", &self.image_rate_limit)
             .finish_non_exhaustive()
     }
 }
@@ -177,6 +183,9 @@ impl ClientBuilder {
             max_image_body: 32 << 20,
             memory: DomainMemory::default(),
             refresh_lifetime: DEFAULT_DOMAIN_REFRESH_LIFETIME,
+            rate_limit: None,
+            api_rate_limit: None,
+            image_rate_limit: None,
         }
     }
 
@@ -359,6 +368,29 @@ impl ClientBuilder {
         self
     }
 
+    /// Paces requests: at most `limit.requests` per `limit.per` to each host, API, web and
+    /// CDN alike (`None`, the default: no pacing). For a site that bans clients asking too
+    /// fast. Requests are spread evenly (see [`RateLimit`]); each host has its own budget,
+    /// shared by every task using this client (and its clones). A `Retry-After` the site
+    /// sends is still honoured on top.
+    // Issue 12 item 3.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// A rate limit for each API (or web) host, instead of [`ClientBuilder::rate_limit`]'s.
+    pub fn api_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.api_rate_limit = limit;
+        self
+    }
+
+    /// A rate limit for each image CDN host, instead of [`ClientBuilder::rate_limit`]'s.
+    pub fn image_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.image_rate_limit = limit;
+        self
+    }
+
     /// What an earlier client learnt about the domains ([`Client::domain_memory`]): the
     /// API, image and web domains that last answered are tried first (when they are among
     /// the domains in use), and a domain-server answer younger than
@@ -466,7 +498,10 @@ impl ClientBuilder {
             limits,
             user_headers,
             session,
-            Pacer::default(),
+            Pacer::new(
+                self.api_rate_limit.or(self.rate_limit),
+                self.image_rate_limit.or(self.rate_limit),
+            )?,
         ));
         let protocol = match self.protocol {
             ProtocolKind::Api => Protocol::Api(ApiProtocol::new(

@@ -73,3 +73,4 @@ pub use query::{
 pub use retry::RetryPolicy;
 pub use session::SavedSession;
 pub use site::TemplateSecret;
+pub use transport::RateLimit;

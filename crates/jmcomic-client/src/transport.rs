@@ -96,17 +96,89 @@ pub(crate) enum Role {
     Cdn,
 }
 
+/// A rate limit per host: at most `requests` requests in any `per`.
+///
+/// Requests are spread evenly, one every `per / requests`, rather than let through in a
+/// burst and then held back: that way no window of length `per` ever holds more than
+/// `requests` of them, whichever way a site counts (issue 12 item 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// Requests allowed per `per` (at least 1).
+    pub requests: u32,
+    /// The period (more than zero).
+    pub per: Duration,
+}
+
+impl RateLimit {
+    /// At most `requests` requests per `per` to each host.
+    pub fn new(requests: u32, per: Duration) -> Self {
+        Self { requests, per }
+    }
+
+    /// The time between two requests to one host.
+    fn interval(self) -> Result<Duration> {
+        if self.requests == 0 || self.per.is_zero() {
+            return Err(Error::Build(format!(
+                "rate limit {} requests per {:?}: both must be more than zero",
+                self.requests, self.per
+            )));
+        }
+        Ok(self.per / self.requests)
+    }
+}
+
+/// One GCRA limiter per role, keyed by `host:port`.
+type HostLimiter = governor::DefaultKeyedRateLimiter<String>;
+
 /// Paces requests per host and role (see [`Pacer::try_acquire`]). Without limits every
 /// request goes at once.
-#[derive(Debug, Default)]
-pub(crate) struct Pacer {}
+///
+/// One pacer per client: every task of a process sharing the client (the download
+/// pipeline's albums, chapters and images) shares its limits.
+pub(crate) struct Pacer {
+    api: Option<HostLimiter>,
+    cdn: Option<HostLimiter>,
+}
+
+impl std::fmt::Debug for Pacer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pacer")
+            .field("api", &self.api.is_some())
+            .field("cdn", &self.cdn.is_some())
+            .finish()
+    }
+}
 
 impl Pacer {
+    /// A pacer with these limits per API (and web) host and per CDN host.
+    pub(crate) fn new(api: Option<RateLimit>, cdn: Option<RateLimit>) -> Result<Self> {
+        let limiter = |limit: Option<RateLimit>| -> Result<Option<HostLimiter>> {
+            let Some(limit) = limit else { return Ok(None) };
+            let interval = limit.interval()?;
+            // Burst 1 (the default of a quota made from a period): evenly spread requests.
+            let quota = governor::Quota::with_period(interval)
+                .ok_or_else(|| Error::Build(format!("rate limit: interval {interval:?}")))?;
+            Ok(Some(governor::RateLimiter::keyed(quota)))
+        };
+        Ok(Self {
+            api: limiter(api)?,
+            cdn: limiter(cdn)?,
+        })
+    }
+
     /// Takes the right to send one request to `host` (`host:port`) now; when the host's
     /// limit does not allow one yet, how long to wait before asking again.
-    #[allow(clippy::unused_self)] // The limits come with the pacing itself (issue 12).
-    pub(crate) fn try_acquire(&self, _role: Role, _host: &str) -> Option<Duration> {
-        None
+    pub(crate) fn try_acquire(&self, role: Role, host: &str) -> Option<Duration> {
+        use governor::clock::Clock as _;
+        let limiter = match role {
+            Role::Api => self.api.as_ref(),
+            Role::Cdn => self.cdn.as_ref(),
+        }?;
+        match limiter.check_key(&host.to_owned()) {
+            Ok(()) => None,
+            Err(not_until) => Some(not_until.wait_time_from(limiter.clock().now())),
+        }
     }
 
     /// Waits until a request to `url` may go.
@@ -497,6 +569,24 @@ mod tests {
         );
         h.insert("retry-after", HeaderValue::from_static("7"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn pacer_spreads_requests_per_host_and_role() {
+        let second = Duration::from_secs(1);
+        let pacer = Pacer::new(Some(RateLimit::new(2, second)), None).unwrap();
+        assert_eq!(pacer.try_acquire(Role::Api, "a:443"), None);
+        let wait = pacer.try_acquire(Role::Api, "a:443").expect("held back");
+        assert!(wait > Duration::from_millis(400) && wait <= Duration::from_millis(500));
+        // Another host has its own budget; the CDN has no limit.
+        assert_eq!(pacer.try_acquire(Role::Api, "b:443"), None);
+        for _ in 0..10 {
+            assert_eq!(pacer.try_acquire(Role::Cdn, "a:443"), None);
+        }
+        for bad in [RateLimit::new(0, second), RateLimit::new(1, Duration::ZERO)] {
+            let e = Pacer::new(None, Some(bad)).unwrap_err();
+            assert!(e.to_string().contains("more than zero"), "{e}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod catalog;
 mod domain_memory;
 mod faults;
 mod html;
+mod pacing;
 mod routes;
 mod support;
 mod tls;
