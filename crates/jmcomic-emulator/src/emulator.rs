@@ -5,15 +5,18 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc as std_mpsc};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc, oneshot};
 
 use crate::accounts::{SiteState, UserSpec, Viewer};
 use crate::catalog::{AlbumSpec, Catalog, ChapterSpec, PageKind, page_seed};
 use crate::comments::Board;
+use crate::dns::{
+    DNS_SUFFIX, DOH_SERVER_NAME, DnsAnswer, DnsQueryRecord, DnsSide, DnsState, DnsTable,
+};
 use crate::error::{Error, Result};
-use crate::fault::{Decision, FaultId, FaultRule, FaultTable};
+use crate::fault::{Decision, FaultId, FaultKind, FaultRule, FaultTable};
 use crate::pages::{self, EncodeKey, OriginalPage, PageStore};
 use crate::routes::{cover_key, parse_version};
 use crate::scramble::strip_count;
@@ -137,8 +140,11 @@ pub struct RequestRecord {
     pub host: usize,
     /// Connection number (unique per emulator): equal numbers = the same kept-alive connection.
     pub connection: u64,
-    /// Arrival time, measured from the emulator's start.
+    /// Arrival time, measured from the emulator's start (monotonic).
     pub elapsed: Duration,
+    /// Arrival time (monotonic; the same instant as `elapsed`), for comparing with the
+    /// test's own clock, e.g. to check a client's pacing.
+    pub at: Instant,
     /// HTTP method.
     pub method: String,
     /// Path and query as sent, e.g. `/album?id=438516`.
@@ -149,8 +155,38 @@ pub struct RequestRecord {
     pub headers: Vec<(String, String)>,
     /// Status sent; `0` when the connection was reset without a response.
     pub status: u16,
-    /// The fault rules that fired (their text form, comma separated), if any.
+    /// The fault rules that fired (their text form, comma separated), if any; `rate-limit`
+    /// when [`EmulatorBuilder::rate_limit`] answered 429.
     pub fault: Option<String>,
+}
+
+/// One accepted connection of a host ([`Emulator::connections`]): over TLS once its
+/// ClientHello arrived (connections that never sent one are not recorded), over plain HTTP
+/// at once (or, while a handshake fault rule exists, once its first bytes arrived).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnectionRecord {
+    /// Host index.
+    pub host: usize,
+    /// Connection number, as in [`RequestRecord::connection`].
+    pub connection: u64,
+    /// Accept time, measured from the emulator's start.
+    pub elapsed: Duration,
+    /// Accept time.
+    pub at: Instant,
+    /// The server name (SNI) of the ClientHello; `None` over plain HTTP or when the client
+    /// sent none (it connected to an IP address).
+    pub server_name: Option<String>,
+    /// The handshake fault rule that fired ([`FaultKind::HandshakeReset`],
+    /// [`FaultKind::HandshakeStall`]), in its text form.
+    pub fault: Option<String>,
+}
+
+/// A per-host request budget ([`EmulatorBuilder::rate_limit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RateLimit {
+    pub requests: u32,
+    pub per: Duration,
 }
 
 impl RequestRecord {
@@ -188,6 +224,12 @@ pub(crate) struct Config {
     pub api_shows_login_only: bool,
     /// Whether HTML album pages come wrapped in `base64DecodeUtf8("…")`.
     pub html_album_base64: bool,
+    /// Seconds the emulator's clock is ahead of the machine's (negative: behind).
+    pub clock_offset_secs: i64,
+    /// Request budgets per host role.
+    pub rate_limits: HashMap<HostRole, RateLimit>,
+    /// Whether `/setting` answers app versions below the minimum.
+    pub setting_accepts_old_versions: bool,
 }
 
 /// State shared by the handle and the server tasks.
@@ -214,10 +256,20 @@ pub(crate) struct Shared {
     pub comments: Board,
     /// Days added to the clock (check-ins, posted comments): [`Emulator::advance_days`].
     day_offset: AtomicI64,
-    /// TLS acceptor when every host serves HTTPS.
-    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// TLS configuration when every host serves HTTPS.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The self-signed certificate the hosts present (PEM), when TLS is on.
     certificate_pem: Option<String>,
+    /// The certificate the DoH endpoint presents (the same as the hosts' with TLS on).
+    doh_certificate_pem: String,
+    /// Both resolvers' tables and their query log.
+    dns: Arc<DnsState>,
+    /// The made-up name of each host index (`api1.jm.test`, ...).
+    dns_names: Vec<String>,
+    /// Connections that reached their ClientHello.
+    connections: Mutex<VecDeque<ConnectionRecord>>,
+    /// Arrival times of the requests each host admitted within its rate-limit window.
+    rate_windows: Mutex<HashMap<usize, VecDeque<Instant>>>,
     pub started: Instant,
     next_connection: AtomicU64,
     next_session: AtomicUsize,
@@ -286,9 +338,23 @@ impl Shared {
         Some((index, state.viewer(index)))
     }
 
-    /// Unix seconds on the emulator's clock (real time plus [`Emulator::advance_days`]).
+    /// The emulator's wall clock: the machine's shifted by
+    /// [`EmulatorBuilder::clock_offset_secs`]. `Date` headers and the `tokenparam`
+    /// freshness check read it.
+    pub(crate) fn clock(&self) -> SystemTime {
+        let offset = Duration::from_secs(self.cfg.clock_offset_secs.unsigned_abs());
+        let now = SystemTime::now();
+        if self.cfg.clock_offset_secs >= 0 {
+            now.checked_add(offset).unwrap_or(now)
+        } else {
+            now.checked_sub(offset).unwrap_or(now)
+        }
+    }
+
+    /// Unix seconds on the emulator's calendar (its clock plus [`Emulator::advance_days`]).
     pub(crate) fn now(&self) -> u64 {
-        let real = std::time::SystemTime::now()
+        let real = self
+            .clock()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let offset = self
@@ -333,6 +399,65 @@ impl Shared {
             .decide(host, role, path_and_query)
     }
 
+    /// Whether the request arriving `at` fits the host's rate limit; if not, the seconds
+    /// until it would (the `Retry-After`, at least 1). Only admitted requests use up the
+    /// budget: a client that waits as told gets through.
+    pub(crate) fn admit(&self, host: usize, at: Instant) -> Result<(), u64> {
+        let Some(limit) = self.cfg.rate_limits.get(&self.role(host)) else {
+            return Ok(());
+        };
+        let mut windows = self
+            .rate_windows
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let window = windows.entry(host).or_default();
+        while window
+            .front()
+            .is_some_and(|t| at.saturating_duration_since(*t) >= limit.per)
+        {
+            window.pop_front();
+        }
+        if window.len() < limit.requests as usize {
+            window.push_back(at);
+            return Ok(());
+        }
+        let oldest = window.front().copied().unwrap_or(at);
+        let wait = limit
+            .per
+            .saturating_sub(at.saturating_duration_since(oldest));
+        // Whole seconds, rounded up: a client waiting exactly that long finds room.
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Err(secs.max(1))
+    }
+
+    pub(crate) fn has_handshake_faults(&self) -> bool {
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .has_handshake_rules()
+    }
+
+    pub(crate) fn decide_handshake(&self, host: usize) -> Option<(FaultKind, String)> {
+        let role = self.role(host);
+        self.faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .decide_handshake(host, role)
+    }
+
+    pub(crate) fn record_connection(&self, record: ConnectionRecord) {
+        let mut log = self
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if log.len() >= self.cfg.max_recorded_requests {
+            log.pop_front();
+        }
+        if self.cfg.max_recorded_requests > 0 {
+            log.push_back(record);
+        }
+    }
+
     pub(crate) fn record(&self, record: RequestRecord) {
         let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
         if log.len() >= self.cfg.max_recorded_requests {
@@ -369,6 +494,21 @@ pub struct EmulatorBuilder {
     login_only: Vec<u64>,
     api_shows_login_only: bool,
     html_album_base64: bool,
+    clock_offset_secs: i64,
+    rate_limits: HashMap<HostRole, RateLimit>,
+    setting_accepts_old_versions: bool,
+    doh_overrides: Vec<(String, DnsOverride)>,
+    system_overrides: Vec<(String, DnsOverride)>,
+    system_poison: Option<IpAddr>,
+}
+
+/// A builder change to a DNS table.
+#[derive(Debug, Clone)]
+enum DnsOverride {
+    /// One more address (the first replaces the name's default answer).
+    Add(IpAddr),
+    /// This answer, replacing what the name had.
+    Set(DnsAnswer),
 }
 
 impl Default for EmulatorBuilder {
@@ -407,6 +547,12 @@ impl EmulatorBuilder {
             login_only: Vec::new(),
             api_shows_login_only: false,
             html_album_base64: false,
+            clock_offset_secs: 0,
+            rate_limits: HashMap::new(),
+            setting_accepts_old_versions: false,
+            doh_overrides: Vec::new(),
+            system_overrides: Vec::new(),
+            system_poison: None,
         }
     }
 
@@ -498,9 +644,104 @@ impl EmulatorBuilder {
 
     /// Lowest app version accepted in `tokenparam` (numeric dotted comparison); older ones
     /// get "Not legal.". Default `2.1.12`.
+    ///
+    /// A stale app version (spec `peers.md` §3 item 3), two ways:
+    ///
+    /// * tolerated but behind: `.app_version("2.1.20")` alone: `/setting` announces a newer
+    ///   version than the client's 2.1.12, which still works (a client may upgrade, spec
+    ///   §6.2.7 step 3);
+    /// * refused: `.app_version("2.2.0").min_app_version("2.2.0")`: every API request with
+    ///   2.1.12, `/setting` included, answers "Not legal."; add
+    ///   [`EmulatorBuilder::setting_accepts_old_versions`] for a `/setting` that still
+    ///   answers, so the client can learn the version it needs.
     #[must_use]
     pub fn min_app_version(mut self, version: impl Into<String>) -> Self {
         self.min_app_version = version.into();
+        self
+    }
+
+    /// Whether `/setting` answers requests whose app version is below
+    /// [`EmulatorBuilder::min_app_version`] (the token must still be right). Default `false`:
+    /// every route refuses them. Whether the real `/setting` does is not known; the Python
+    /// package reading its version from `/setting` to escape "Not legal." (spec `peers.md` §3
+    /// item 3) suggests it does.
+    #[must_use]
+    pub fn setting_accepts_old_versions(mut self, accept: bool) -> Self {
+        self.setting_accepts_old_versions = accept;
+        self
+    }
+
+    /// Moves the emulator's clock `secs` seconds ahead of the machine's (negative: behind),
+    /// so a client comparing its clock with the site's sees that offset. Every response's
+    /// `Date` header reads this clock (hyper would add the machine's time; the emulator sets
+    /// the header itself), and so do the `tokenparam` freshness check
+    /// ([`EmulatorBuilder::max_clock_skew`]) and the calendar of check-ins and comments.
+    /// The DoH endpoint keeps the machine's time (it stands for a third party). Default 0.
+    /// An emulator extension for issue 12's clock check.
+    #[must_use]
+    pub fn clock_offset_secs(mut self, secs: i64) -> Self {
+        self.clock_offset_secs = secs;
+        self
+    }
+
+    /// Limits every host of `role` to `requests` requests per `per` (a sliding window per
+    /// host): a request beyond that answers HTTP 429 with `Retry-After` the whole seconds
+    /// until the oldest request in the window leaves it (at least 1), before any route or
+    /// fault rule sees it (its [`RequestRecord::fault`] reads `rate-limit`). Refused
+    /// requests do not use up the budget, so a client that waits as told gets through.
+    /// Calling it again for a role replaces that role's limit; `requests` 0 refuses every
+    /// request. Default: no limit. An emulator extension: the real site's limits are not
+    /// known (issue 12, spec `peers.md` §3 item 23).
+    #[must_use]
+    pub fn rate_limit(mut self, role: HostRole, requests: u32, per: Duration) -> Self {
+        self.rate_limits.insert(role, RateLimit { requests, per });
+        self
+    }
+
+    /// Adds `ip` to what the DoH endpoint answers for `name` (the first call for a name
+    /// replaces its default answer; later calls add addresses). Names are case-insensitive,
+    /// a trailing dot is ignored. See [`Emulator::doh_url`] for the defaults.
+    #[must_use]
+    pub fn doh_record(mut self, name: impl Into<String>, ip: IpAddr) -> Self {
+        self.doh_overrides.push((name.into(), DnsOverride::Add(ip)));
+        self
+    }
+
+    /// Sets what the DoH endpoint answers for `name` (addresses, NXDOMAIN, SERVFAIL or
+    /// silence), replacing its default and earlier calls.
+    #[must_use]
+    pub fn doh_answer(mut self, name: impl Into<String>, answer: DnsAnswer) -> Self {
+        self.doh_overrides
+            .push((name.into(), DnsOverride::Set(answer)));
+        self
+    }
+
+    /// Adds `ip` to what the system-resolver stand-in ([`Emulator::dns_stub_addr`]) answers
+    /// for `name`, like [`EmulatorBuilder::doh_record`]: a poisoned answer when it differs
+    /// from the DoH side (e.g. `127.0.0.1`, `0.0.0.0`, `10.x`).
+    #[must_use]
+    pub fn system_dns_record(mut self, name: impl Into<String>, ip: IpAddr) -> Self {
+        self.system_overrides
+            .push((name.into(), DnsOverride::Add(ip)));
+        self
+    }
+
+    /// Sets what the system-resolver stand-in answers for `name`, like
+    /// [`EmulatorBuilder::doh_answer`].
+    #[must_use]
+    pub fn system_dns_answer(mut self, name: impl Into<String>, answer: DnsAnswer) -> Self {
+        self.system_overrides
+            .push((name.into(), DnsOverride::Set(answer)));
+        self
+    }
+
+    /// Poisons the system-resolver stand-in: every name, known or not, answers `ip` (what a
+    /// network that hijacks DNS does), except names given their own answer with
+    /// [`EmulatorBuilder::system_dns_record`] / [`EmulatorBuilder::system_dns_answer`]. An
+    /// IPv4 address answers `A` queries (`AAAA` get no data), an IPv6 one the reverse.
+    #[must_use]
+    pub fn system_dns_poison(mut self, ip: IpAddr) -> Self {
+        self.system_poison = Some(ip);
         self
     }
 
@@ -549,7 +790,8 @@ impl EmulatorBuilder {
         self
     }
 
-    /// First port: API hosts listen on `port..`, CDN hosts right after. Default 0 (ephemeral
+    /// First port: API hosts listen on `port..`, CDN hosts right after, then HTML hosts, the
+    /// discovery host, the DoH endpoint and the DNS stub (UDP and TCP). Default 0 (ephemeral
     /// ports).
     #[must_use]
     pub fn first_port(mut self, port: u16) -> Self {
@@ -580,7 +822,8 @@ impl EmulatorBuilder {
     }
 
     /// Serve HTTPS (HTTP/1.1) on every host with a self-signed certificate for `127.0.0.1`,
-    /// `::1` and `localhost`, generated at start; domains then read `https://127.0.0.1:PORT`.
+    /// `::1`, `localhost`, `*.jm.test` and the names of the DNS tables, generated at start;
+    /// domains then read `https://127.0.0.1:PORT`.
     /// Every fault works the same over TLS (a reset is a TCP reset under the TLS session).
     /// Clients must skip certificate checks or trust [`Emulator::certificate_pem`]. Default
     /// `false` (plain HTTP).
@@ -666,11 +909,72 @@ impl EmulatorBuilder {
         } else {
             self.bind_addr
         };
+        let first_html = self.api_hosts + self.cdn_hosts;
+        let dns_names: Vec<String> = (0..host_count)
+            .map(|i| {
+                let (prefix, n) = if i < self.api_hosts {
+                    ("api", i + 1)
+                } else if i < first_html {
+                    ("cdn", i - self.api_hosts + 1)
+                } else if i < first_html + self.html_hosts {
+                    ("html", i - first_html + 1)
+                } else {
+                    return format!("discovery.{DNS_SUFFIX}");
+                };
+                format!("{prefix}{n}.{DNS_SUFFIX}")
+            })
+            .collect();
+        let (doh_table, system_table) = dns_tables(
+            &dns_names,
+            advertised,
+            &self.doh_overrides,
+            &self.system_overrides,
+            self.system_poison,
+        );
+        let extra_names: Vec<String> = doh_table
+            .names()
+            .chain(system_table.names())
+            .map(str::to_owned)
+            .collect();
+        let certificate =
+            crate::tls::self_signed(advertised, extra_names.iter().map(String::as_str))?;
         let tls = if self.tls {
-            Some(crate::tls::self_signed(advertised)?)
+            Some(crate::tls::server_config(&certificate, &[b"http/1.1"])?)
         } else {
             None
         };
+        let doh_tls = crate::tls::server_config(&certificate, &[b"h2", b"http/1.1"])?;
+        // The DoH endpoint and the DNS stub listen after the hosts.
+        let extra_port = |offset: usize| -> Result<u16> {
+            if self.first_port == 0 {
+                return Ok(0);
+            }
+            u16::try_from(usize::from(self.first_port) + host_count + offset)
+                .map_err(|_| invalid("first_port", "port range exceeds 65535"))
+        };
+        let doh_bind = SocketAddr::new(self.bind_addr, extra_port(0)?);
+        let doh_listener = std::net::TcpListener::bind(doh_bind)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .map_err(|source| Error::Bind {
+                addr: doh_bind,
+                source,
+            })?;
+        let doh_addr = doh_listener.local_addr().map_err(|source| Error::Bind {
+            addr: doh_bind,
+            source,
+        })?;
+        let (stub_udp, stub_tcp) = bind_dns_stub(SocketAddr::new(self.bind_addr, extra_port(1)?))?;
+        let stub_addr = stub_udp.local_addr().map_err(|source| Error::Bind {
+            addr: SocketAddr::new(self.bind_addr, 0),
+            source,
+        })?;
+        let started = Instant::now();
+        let dns = Arc::new(DnsState::new(
+            doh_table,
+            system_table,
+            self.max_recorded_requests,
+            started,
+        ));
         let scheme = if tls.is_some() { "https" } else { "http" };
         let domain =
             |addr: &SocketAddr| format!("{scheme}://{}", SocketAddr::new(advertised, addr.port()));
@@ -715,6 +1019,9 @@ impl EmulatorBuilder {
                 html_hosts: self.html_hosts,
                 api_shows_login_only: self.api_shows_login_only,
                 html_album_base64: self.html_album_base64,
+                clock_offset_secs: self.clock_offset_secs,
+                rate_limits: self.rate_limits,
+                setting_accepts_old_versions: self.setting_accepts_old_versions,
             },
             catalog,
             albums,
@@ -730,9 +1037,14 @@ impl EmulatorBuilder {
             state: Mutex::new(SiteState::new(self.accounts, salt)),
             comments: Board::new(),
             day_offset: AtomicI64::new(0),
-            certificate_pem: tls.as_ref().map(|t| t.certificate_pem.clone()),
-            tls: tls.map(|t| t.acceptor),
-            started: Instant::now(),
+            certificate_pem: tls.as_ref().map(|_| certificate.pem.clone()),
+            tls,
+            doh_certificate_pem: certificate.pem,
+            dns: dns.clone(),
+            dns_names,
+            connections: Mutex::new(VecDeque::new()),
+            rate_windows: Mutex::new(HashMap::new()),
+            started,
             next_connection: AtomicU64::new(0),
             next_session: AtomicUsize::new(0),
         });
@@ -771,6 +1083,22 @@ impl EmulatorBuilder {
                     for (index, addr, listener, rx) in host_tasks {
                         tokio::spawn(run_host(task_shared.clone(), index, addr, listener, rx));
                     }
+                    let sockets = (
+                        tokio::net::TcpListener::from_std(doh_listener),
+                        tokio::net::UdpSocket::from_std(stub_udp),
+                        tokio::net::TcpListener::from_std(stub_tcp),
+                    );
+                    let (doh, udp, tcp) = match sockets {
+                        (Ok(doh), Ok(udp), Ok(tcp)) => (doh, udp, tcp),
+                        (Err(source), _, _) | (_, Err(source), _) | (_, _, Err(source)) => {
+                            let _ = ready_tx.send(Err(Error::Runtime { source }));
+                            return;
+                        }
+                    };
+                    let acceptor = tokio_rustls::TlsAcceptor::from(doh_tls);
+                    tokio::spawn(crate::doh::run(dns.clone(), doh, acceptor));
+                    tokio::spawn(crate::dns::run_udp(dns.clone(), udp));
+                    tokio::spawn(crate::dns::run_tcp(dns, tcp));
                     let _ = ready_tx.send(Ok(()));
                     // Serve until the handle is dropped (or the sender vanishes).
                     let _ = shutdown_rx.await;
@@ -792,10 +1120,80 @@ impl EmulatorBuilder {
         Ok(Emulator {
             shared,
             hosts,
+            doh_addr: SocketAddr::new(advertised, doh_addr.port()),
+            stub_addr: SocketAddr::new(advertised, stub_addr.port()),
             shutdown: Some(shutdown_tx),
             thread: Some(thread),
         })
     }
+}
+
+/// The DoH and system tables: every host's made-up name and `doh.jm.test` on the advertised
+/// address (the system side: every name on `poison` instead, when given), then the
+/// builder's changes in order.
+fn dns_tables(
+    host_names: &[String],
+    advertised: IpAddr,
+    doh_overrides: &[(String, DnsOverride)],
+    system_overrides: &[(String, DnsOverride)],
+    poison: Option<IpAddr>,
+) -> (DnsTable, DnsTable) {
+    let mut doh = DnsTable::new(DnsAnswer::NxDomain);
+    let mut system = DnsTable::new(match poison {
+        Some(ip) => DnsAnswer::Addresses(vec![ip]),
+        None => DnsAnswer::NxDomain,
+    });
+    let defaults = host_names
+        .iter()
+        .map(String::as_str)
+        .chain([DOH_SERVER_NAME]);
+    for name in defaults {
+        doh.set(name, DnsAnswer::Addresses(vec![advertised]));
+        if poison.is_none() {
+            system.set(name, DnsAnswer::Addresses(vec![advertised]));
+        }
+    }
+    for (overrides, table) in [(doh_overrides, &mut doh), (system_overrides, &mut system)] {
+        // The first `Add` for a name replaces its default; later ones add to it.
+        let mut touched = HashSet::new();
+        for (name, change) in overrides {
+            let fresh = touched.insert(crate::dns::normalize(name));
+            match change {
+                DnsOverride::Add(ip) if fresh => {
+                    table.set(name, DnsAnswer::Addresses(vec![*ip]));
+                }
+                DnsOverride::Add(ip) => table.add_address(name, *ip),
+                DnsOverride::Set(answer) => table.set(name, answer.clone()),
+            }
+        }
+    }
+    (doh, system)
+}
+
+/// Binds the DNS stub's UDP socket and a TCP listener on the same port (resolvers retry a
+/// truncated UDP answer over TCP at the same address). With an ephemeral port the TCP port
+/// may be taken by someone else: a few fresh UDP ports are tried.
+fn bind_dns_stub(addr: SocketAddr) -> Result<(std::net::UdpSocket, std::net::TcpListener)> {
+    let bind_err = |source| Error::Bind { addr, source };
+    let mut last = None;
+    for _ in 0..16 {
+        let udp = std::net::UdpSocket::bind(addr).map_err(bind_err)?;
+        udp.set_nonblocking(true).map_err(bind_err)?;
+        let port = udp.local_addr().map_err(bind_err)?.port();
+        match std::net::TcpListener::bind(SocketAddr::new(addr.ip(), port))
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(e) if addr.port() == 0 => last = Some(e),
+            Err(e) => return Err(bind_err(e)),
+        }
+    }
+    Err(bind_err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::AddrInUse,
+            "no free port for the DNS stub",
+        )
+    })))
 }
 
 struct HostHandle {
@@ -809,6 +1207,8 @@ struct HostHandle {
 pub struct Emulator {
     shared: Arc<Shared>,
     hosts: Vec<HostHandle>,
+    doh_addr: SocketAddr,
+    stub_addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -932,6 +1332,86 @@ impl Emulator {
     /// URL of the domain-server file on API host 0.
     pub fn domain_server_url(&self) -> String {
         format!("{}{DOMAIN_SERVER_PATH}", self.shared.api_domains[0])
+    }
+
+    /// URL of the DNS-over-HTTPS endpoint (RFC 8484), e.g.
+    /// `https://127.0.0.1:40200/dns-query`: `GET ?dns=<base64url message>` and `POST` with
+    /// `application/dns-message`, over HTTP/2 or HTTP/1.1 (ALPN), always TLS with
+    /// [`Emulator::doh_certificate_pem`] (valid for [`DOH_SERVER_NAME`] `doh.jm.test`,
+    /// `localhost` and `127.0.0.1`). It answers `A`/`AAAA` queries from its table:
+    /// by default each host's made-up name ([`Emulator::named_domains`]) and `doh.jm.test`
+    /// give the emulator's address, every other name NXDOMAIN; see
+    /// [`EmulatorBuilder::doh_record`]. Not part of the site: it stands for a public DoH
+    /// resolver; host fault rules do not apply to it.
+    pub fn doh_url(&self) -> String {
+        format!("https://{}{}", self.doh_addr, crate::doh::DOH_PATH)
+    }
+
+    /// Socket address of the DoH endpoint (what a resolver library configured with an IP,
+    /// a port and a server name wants).
+    pub fn doh_addr(&self) -> SocketAddr {
+        self.doh_addr
+    }
+
+    /// The certificate (PEM) the DoH endpoint presents, to trust in a client; the same as
+    /// [`Emulator::certificate_pem`] when the hosts serve HTTPS.
+    pub fn doh_certificate_pem(&self) -> &str {
+        &self.shared.doh_certificate_pem
+    }
+
+    /// Address of the plain-DNS stand-in for the system resolver (UDP and TCP on the same
+    /// port), for tests that point a client's "system" resolution at it. It answers from
+    /// its own table: by default the same as the DoH one; see
+    /// [`EmulatorBuilder::system_dns_record`] and [`EmulatorBuilder::system_dns_poison`]
+    /// for poisoned answers.
+    pub fn dns_stub_addr(&self) -> SocketAddr {
+        self.stub_addr
+    }
+
+    /// The domains of the hosts of `role` under their made-up names, e.g.
+    /// `http://api1.jm.test:40123` (API hosts `api1`, `api2`, ...; CDN `cdn1`, ...; HTML
+    /// `html1`, ...; the discovery host `discovery`). Only a client resolving through the
+    /// emulator's DoH endpoint or DNS stub can reach them.
+    pub fn named_domains(&self, role: HostRole) -> Vec<String> {
+        let scheme = if self.shared.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        self.hosts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.shared.role(*i) == role)
+            .map(|(i, h)| format!("{scheme}://{}:{}", self.shared.dns_names[i], h.addr.port()))
+            .collect()
+    }
+
+    /// Changes what one of the resolvers answers for `name` from now on (answers already
+    /// cached by a client stay until their 60 s TTL runs out).
+    pub fn set_dns_answer(&self, side: DnsSide, name: &str, answer: DnsAnswer) {
+        self.shared.dns.set(side, name, answer);
+    }
+
+    /// Every DNS question either resolver received, oldest first (at most
+    /// [`EmulatorBuilder::max_recorded_requests`]).
+    pub fn dns_queries(&self) -> Vec<DnsQueryRecord> {
+        self.shared.dns.queries()
+    }
+
+    /// Forgets the recorded DNS questions.
+    pub fn clear_dns_queries(&self) {
+        self.shared.dns.clear_queries();
+    }
+
+    /// Every recorded connection, oldest first (see [`ConnectionRecord`] for which).
+    pub fn connections(&self) -> Vec<ConnectionRecord> {
+        self.shared
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Socket address of every host (API hosts first).

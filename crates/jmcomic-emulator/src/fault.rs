@@ -73,12 +73,30 @@ pub enum FaultKind {
         /// HTTP status (200 unless given: `region-block=403`).
         status: u16,
     },
+    /// A connection-level fault (issue 12: "connections reset at the TLS handshake", what a
+    /// network that blocks the site by name does): with [`crate::EmulatorBuilder::tls`], the
+    /// connection is reset (TCP RST) once the client's ClientHello has arrived, before any
+    /// ServerHello. Over plain HTTP, as soon as the client's first bytes arrive, before any
+    /// answer. Such rules count connections, not requests, and ignore the path prefix (no
+    /// request has been read yet); they never fire on requests. An emulator extension: the
+    /// site itself never does this, the network between does.
+    HandshakeReset,
+    /// Like [`FaultKind::HandshakeReset`], but the connection is left open with no answer
+    /// after the ClientHello (or the first bytes over plain HTTP) until the client gives up
+    /// or five minutes pass: a handshake timeout.
+    HandshakeStall,
 }
 
 impl FaultKind {
     /// Whether the fault only delays the answer.
     pub fn is_latency(&self) -> bool {
         matches!(self, Self::Latency(_))
+    }
+
+    /// Whether the fault acts on connections during the TLS handshake
+    /// ([`FaultKind::HandshakeReset`], [`FaultKind::HandshakeStall`]) rather than on requests.
+    pub fn is_handshake(&self) -> bool {
+        matches!(self, Self::HandshakeReset | Self::HandshakeStall)
     }
 
     /// A Cloudflare challenge with its usual status, 403.
@@ -113,6 +131,8 @@ impl fmt::Display for FaultKind {
             Self::Cloudflare { status } => write!(f, "cloudflare={status}"),
             Self::RegionBlock { status: 200 } => f.write_str("region-block"),
             Self::RegionBlock { status } => write!(f, "region-block={status}"),
+            Self::HandshakeReset => f.write_str("handshake-reset"),
+            Self::HandshakeStall => f.write_str("handshake-stall"),
         }
     }
 }
@@ -162,7 +182,7 @@ impl fmt::Display for Times {
 /// is one of `latency=MS`, `status=CODE`, `reset`, `truncated`, `empty200`, `garbage`,
 /// `429=SECS` (alias `too-many-requests=SECS`), `stall`, `mysql`, `bad-ciphertext`,
 /// `huge-dimensions`, `huge-body=BYTES`, `no-cookies`, `cloudflare[=STATUS]`,
-/// `region-block[=STATUS]`, and R one of `api`, `cdn`, `html`, `discovery` ([`HostRole`]).
+/// `region-block[=STATUS]`, `handshake-reset`, `handshake-stall`, and R one of `api`, `cdn`, `html`, `discovery` ([`HostRole`]).
 /// PREFIX defaults to `/` (everything) and ends at the first `;`.
 /// Examples:
 ///
@@ -183,6 +203,10 @@ impl fmt::Display for Times {
 /// let rule: FaultRule = "cloudflare;role=html;first=2".parse()?;
 /// assert_eq!(rule.kind, FaultKind::cloudflare());
 /// assert_eq!(rule.role, Some(jmcomic_emulator::HostRole::Html));
+///
+/// // The first API connection is reset during its TLS handshake (the path is ignored).
+/// let rule: FaultRule = "handshake-reset;role=api;first=1".parse()?;
+/// assert_eq!(rule.kind, FaultKind::HandshakeReset);
 /// # Ok::<(), jmcomic_emulator::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -310,6 +334,8 @@ impl FromStr for FaultRule {
                     Some(_) => status_code(number("STATUS")?)?,
                 },
             },
+            "handshake-reset" => FaultKind::HandshakeReset,
+            "handshake-stall" => FaultKind::HandshakeStall,
             other => return Err(fail(&format!("unknown fault kind {other:?}"))),
         };
         let mut rule = FaultRule::new(prefix, kind);
@@ -426,27 +452,22 @@ impl FaultTable {
         self.rules.clear();
     }
 
-    /// Counts the request against every matching rule and returns what fired.
+    /// Counts the request against every matching request-level rule and returns what fired.
     pub(crate) fn decide(&mut self, host: usize, role: HostRole, path_and_query: &str) -> Decision {
         let mut decision = Decision::default();
         for active in &mut self.rules {
             let rule = &active.rule;
-            if rule.host.is_some_and(|h| h != host)
+            if rule.kind.is_handshake()
+                || rule.host.is_some_and(|h| h != host)
                 || rule.role.is_some_and(|r| r != role)
                 || !path_and_query.starts_with(&rule.path_prefix)
             {
                 continue;
             }
-            active.seen += 1;
-            let fires = match rule.times {
-                Times::Always => true,
-                Times::First(n) => active.seen <= n,
-                Times::EveryNth(k) => k != 0 && active.seen % k == 0,
-                Times::Probability { p, .. } => active.rng.f64() < p,
-            };
-            if !fires {
+            if !active.fires() {
                 continue;
             }
+            let rule = &active.rule;
             match &rule.kind {
                 FaultKind::Latency(d) => {
                     decision.latency += *d;
@@ -460,6 +481,48 @@ impl FaultTable {
             }
         }
         decision
+    }
+
+    /// Whether any handshake rule exists (plain-HTTP connections only wait for their first
+    /// bytes when one does).
+    pub(crate) fn has_handshake_rules(&self) -> bool {
+        self.rules.iter().any(|r| r.rule.kind.is_handshake())
+    }
+
+    /// Counts a connection against every matching handshake rule; the first that fires
+    /// decides, with its label for the connection log.
+    pub(crate) fn decide_handshake(
+        &mut self,
+        host: usize,
+        role: HostRole,
+    ) -> Option<(FaultKind, String)> {
+        let mut fired = None;
+        for active in &mut self.rules {
+            let rule = &active.rule;
+            if !rule.kind.is_handshake()
+                || rule.host.is_some_and(|h| h != host)
+                || rule.role.is_some_and(|r| r != role)
+            {
+                continue;
+            }
+            if active.fires() && fired.is_none() {
+                fired = Some((active.rule.kind.clone(), active.rule.to_string()));
+            }
+        }
+        fired
+    }
+}
+
+impl ActiveRule {
+    /// Counts one match and says whether the rule fires on it.
+    fn fires(&mut self) -> bool {
+        self.seen += 1;
+        match self.rule.times {
+            Times::Always => true,
+            Times::First(n) => self.seen <= n,
+            Times::EveryNth(k) => k != 0 && self.seen.is_multiple_of(k),
+            Times::Probability { p, .. } => self.rng.f64() < p,
+        }
     }
 }
 
@@ -520,6 +583,8 @@ mod tests {
             "cloudflare=503@/",
             "region-block@/;role=html",
             "region-block=403@/search;host=3",
+            "handshake-reset@/;role=api;first=1",
+            "handshake-stall@/;host=0",
         ] {
             let rule: FaultRule = text.parse().expect("parse");
             assert_eq!(rule.to_string(), text);
@@ -561,6 +626,30 @@ mod tests {
         assert_eq!(a, run());
         let hits = a.iter().filter(|&&f| f).count();
         assert!((60..140).contains(&hits), "{hits}");
+    }
+
+    #[test]
+    fn handshake_rules_count_connections_not_requests() {
+        let mut table = FaultTable::default();
+        assert!(!table.has_handshake_rules());
+        table.add(
+            FaultRule::new("/", FaultKind::HandshakeReset)
+                .on_role(HostRole::Api)
+                .times(Times::First(1)),
+        );
+        table.add(FaultRule::new("/", FaultKind::HandshakeStall).on_host(3));
+        assert!(table.has_handshake_rules());
+        // Requests never see them, nor count against them.
+        assert!(table.decide(0, HostRole::Api, "/album").fault.is_none());
+        assert_eq!(table.decide_handshake(1, HostRole::Cdn), None);
+        let (kind, label) = table.decide_handshake(0, HostRole::Api).expect("fires");
+        assert_eq!(kind, FaultKind::HandshakeReset);
+        assert_eq!(label, "handshake-reset@/;role=api;first=1");
+        assert_eq!(table.decide_handshake(0, HostRole::Api), None);
+        assert_eq!(
+            table.decide_handshake(3, HostRole::Html).map(|(k, _)| k),
+            Some(FaultKind::HandshakeStall)
+        );
     }
 
     #[test]

@@ -87,7 +87,7 @@
 //! token or cookie needed. Anything else is 404.
 //!
 //! With [`EmulatorBuilder::tls`] every host serves HTTPS (HTTP/1.1) with a self-signed
-//! certificate for `127.0.0.1`, `::1` and `localhost` made at start
+//! certificate for `127.0.0.1`, `::1`, `localhost` and `*.jm.test` made at start
 //! ([`Emulator::certificate_pem`]); domains then read `https://127.0.0.1:PORT`, and every
 //! fault behaves as over plain HTTP. The Python package only speaks HTTPS, so the
 //! side-by-side benchmark (`crates/jmcomic-bench`) needs this. The photo page's image
@@ -109,6 +109,71 @@
 //! answers 404 for, absurd counts, a chapter of 2,000 pages; ids in [`HostileIds`]), and the
 //! faults [`FaultKind::HugeDimensions`] (an image whose header claims 100000×100000 pixels)
 //! and [`FaultKind::HugeBody`] (a body of any length, streamed from one 64 KiB block).
+//!
+//! # When the site fights back (issue 12)
+//!
+//! The network between a user and the site misbehaves in ways the site itself never does
+//! (spec `peers.md` §3 items 1-4 and 23). These knobs reproduce them offline so that a
+//! client's DNS-over-HTTPS path, its pacing and `jmcomic doctor` can be tested. **All of
+//! them are emulator extensions, not in the spec**; only the stale app version uses the
+//! site's own behaviour.
+//!
+//! * **DNS over HTTPS**: every emulator runs a DoH endpoint (RFC 8484: `GET
+//!   /dns-query?dns=<base64url>` and `POST /dns-query` with `application/dns-message`,
+//!   HTTP/2 or HTTP/1.1, always TLS) at [`Emulator::doh_url`], with its own certificate
+//!   ([`Emulator::doh_certificate_pem`], valid for [`DOH_SERVER_NAME`] `doh.jm.test`,
+//!   `localhost`, `127.0.0.1`). It is not a host (no index, no role, no fault rules): it
+//!   stands for a public resolver. It answers `A`/`AAAA` queries from a table: each host's
+//!   made-up name ([`Emulator::named_domains`]: `api1.jm.test`, `cdn1.jm.test`,
+//!   `html1.jm.test`, `discovery.jm.test`) and `doh.jm.test` give the emulator's address,
+//!   other names NXDOMAIN; [`EmulatorBuilder::doh_record`] / [`EmulatorBuilder::doh_answer`]
+//!   change it ([`DnsAnswer`]: addresses, NXDOMAIN, SERVFAIL, silence), so does
+//!   [`Emulator::set_dns_answer`] at runtime. A client resolving through it can use
+//!   `http://api1.jm.test:PORT`; with [`EmulatorBuilder::tls`] the hosts' certificate
+//!   covers `*.jm.test`, so HTTPS to those names verifies.
+//! * **The system resolver**: a plain DNS server (UDP and TCP, one port) at
+//!   [`Emulator::dns_stub_addr`], for tests that point a client's system-resolver side at
+//!   it. Same defaults as the DoH table; [`EmulatorBuilder::system_dns_record`] /
+//!   [`EmulatorBuilder::system_dns_answer`] give it poisoned answers that disagree with DoH
+//!   (`127.0.0.1`, `0.0.0.0`, `10.x`), [`EmulatorBuilder::system_dns_poison`] one answer for
+//!   every name. Every question either side gets is in [`Emulator::dns_queries`].
+//! * **Handshake resets**: the fault kinds [`FaultKind::HandshakeReset`] (TCP reset after
+//!   the ClientHello, before any ServerHello) and [`FaultKind::HandshakeStall`] (no answer
+//!   after the ClientHello), per host or role, with [`Times`]; they count connections, not
+//!   requests. `FaultRule::new("/", FaultKind::HandshakeReset).on_role(HostRole::Api)
+//!   .times(Times::First(1))` or `--fault handshake-reset;role=api;first=1`.
+//!   [`Emulator::connections`] lists connections with their SNI and the rule that fired.
+//! * **A skewed clock**: [`EmulatorBuilder::clock_offset_secs`] shifts the emulator's
+//!   clock; every response's `Date` header reads it (the emulator always sets `Date`
+//!   itself), and so does the token freshness check.
+//! * **A stale app version**: [`EmulatorBuilder::app_version`] (announced by `/setting`)
+//!   above the client's: tolerated but behind; with [`EmulatorBuilder::min_app_version`]
+//!   raised too, every request answers "Not legal." (spec `peers.md` §3 item 3);
+//!   [`EmulatorBuilder::setting_accepts_old_versions`] lets `/setting` still answer so a
+//!   client can learn the version (see [`EmulatorBuilder::min_app_version`]).
+//! * **429 bursts**: [`EmulatorBuilder::rate_limit`] gives every host of a role a budget of
+//!   N requests per M seconds (a sliding window) and answers 429 with `Retry-After` beyond
+//!   it; [`FaultKind::TooManyRequests`] answers 429 on chosen requests. Every
+//!   [`RequestRecord`] carries its arrival time (`at`, monotonic, and `elapsed` since
+//!   start), so a test can check a client's pacing from the emulator's side.
+//!
+//! ```
+//! use std::time::Duration;
+//! use jmcomic_emulator::{Emulator, FaultKind, FaultRule, HostRole, Times};
+//!
+//! let emu = Emulator::builder()
+//!     .tls(true)
+//!     .system_dns_record("api1.jm.test", "10.0.0.1".parse()?)
+//!     .fault(FaultRule::new("/", FaultKind::HandshakeReset).on_role(HostRole::Api)
+//!         .times(Times::First(1)))
+//!     .clock_offset_secs(-540)
+//!     .rate_limit(HostRole::Cdn, 5, Duration::from_secs(2))
+//!     .start()?;
+//! assert!(emu.doh_url().ends_with("/dns-query"));
+//! assert!(emu.dns_stub_addr().ip().is_loopback());
+//! assert!(emu.named_domains(HostRole::Api)[0].starts_with("https://api1.jm.test:"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Example
 //!
@@ -154,9 +219,12 @@
 //!                  [--latency-ms 0] [--catalog standard|bench|hostile] [--tls]
 //!                  [--bench-albums 20 --bench-pages 20 --bench-width 800 --bench-height 1200]
 //!                  [--fault SPEC]... [--require-cookies=false] [--warm]
-//!                  [--app-version V] [--min-app-version V]
+//!                  [--app-version V] [--min-app-version V] [--setting-accepts-old-versions]
 //!                  [--template-secret either|content|normal]
 //!                  [--missing-style null-name|empty-data|error-msg]
+//!                  [--doh-record NAME=ANSWER]... [--system-dns-record NAME=ANSWER]...
+//!                  [--system-dns-poison IP] [--clock-offset-secs N]
+//!                  [--rate-limit ROLE:N/SECS]...
 //! jmcomic-emulator --list [--json] [--catalog ... and its --bench-* sizes]
 //! ```
 //!
@@ -165,15 +233,22 @@
 //! [`CatalogListing`], the same as `GET /_emulator/catalog`) and exits without serving.
 //!
 //! API hosts listen on ports `N..`, CDN hosts right after, then HTML hosts and the
-//! discovery host (`--port 0`: ephemeral ports). Once listening it prints one JSON line on
+//! discovery host, then the DoH endpoint, then the DNS stub (UDP and TCP) (`--port 0`:
+//! ephemeral ports). `ANSWER` is `IP[,IP...]`, `nxdomain`, `servfail` or `silent`
+//! ([`DnsAnswer`]); `--rate-limit api:5/2` allows 5 requests per 2 s on each API host.
+//! Once listening it prints one JSON line on
 //! stdout, `{"api_domains":[...],"image_domains":[...],"html_domains":[...],
-//! "domain_server_url":"...","permanent_link_url":"...","publish_url":"...","users":[...]}`
+//! "domain_server_url":"...","permanent_link_url":"...","publish_url":"...","users":[...],
+//! "doh_url":"https://127.0.0.1:P/dns-query","doh_server_name":"doh.jm.test",
+//! "doh_certificate_pem":"...","dns_stub":"127.0.0.1:P",
+//! "named_domains":{"api":[...],"cdn":[...],"html":[...],"discovery":[...]}}`
 //! (with `--tls` also `"certificate_pem"`; passwords are never printed), then serves until
 //! Ctrl-C or SIGTERM, and on exit prints its CPU time as one JSON line on stderr,
 //! `{"cpu_user_s":1.23,"cpu_system_s":0.45,"cpu_total_s":1.68}` (from `/proc/self/stat`), so
 //! benchmarks can check the emulator was not the bottleneck. The `--fault` syntax is
 //! documented on [`FaultRule`], e.g. `status=503@/media/photos/220980/;first=2` or
-//! `reset@/album;p=0.3;seed=7` or `huge-body=1073741824@/media/photos/`.
+//! `reset@/album;p=0.3;seed=7` or `huge-body=1073741824@/media/photos/` or
+//! `handshake-reset;role=api;first=1`.
 //!
 //! # Spec uncertainties made options
 //!
@@ -189,7 +264,9 @@
 //!   [`EmulatorBuilder::api_shows_login_only`] (spec §9 hints it might);
 //! * the Base64-wrapped album page: [`EmulatorBuilder::html_album_base64`] (spec §6.3.5);
 //! * the status of the region-block page: `region-block=STATUS` (spec §6.3.4 checks the
-//!   body after a 200, the default).
+//!   body after a 200, the default);
+//! * whether `/setting` answers stale app versions:
+//!   [`EmulatorBuilder::setting_accepts_old_versions`] (default: no).
 //!
 //! # Not in the spec, chosen here
 //!
@@ -208,6 +285,8 @@ mod catalog;
 mod comments;
 mod crypto;
 mod decode;
+mod dns;
+mod doh;
 mod emulator;
 mod error;
 mod fault;
@@ -226,9 +305,10 @@ mod web;
 pub use accounts::{DEFAULT_PASSWORD, DEFAULT_USERNAME, UserSpec};
 pub use catalog::{AlbumSpec, Catalog, ChapterSpec, PageKind, PageSpec, Period};
 pub use decode::{MAX_DECODE_PIXELS, claimed_size, decode_rgb};
+pub use dns::{DNS_SUFFIX, DOH_SERVER_NAME, DnsAnswer, DnsQueryRecord, DnsSide};
 pub use emulator::{
-    Emulator, EmulatorBuilder, HostDown, HostRole, MissingStyle, RequestRecord, TemplateSecret,
-    UserSnapshot,
+    ConnectionRecord, Emulator, EmulatorBuilder, HostDown, HostRole, MissingStyle, RequestRecord,
+    TemplateSecret, UserSnapshot,
 };
 pub use error::{Error, Result};
 pub use fault::{FaultId, FaultKind, FaultRule, Times};

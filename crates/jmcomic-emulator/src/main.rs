@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{ArgAction, Parser, ValueEnum};
-use jmcomic_emulator::{Catalog, Emulator, FaultRule, MissingStyle, TemplateSecret, UserSpec};
+use jmcomic_emulator::{
+    Catalog, DnsAnswer, Emulator, FaultRule, HostRole, MissingStyle, TemplateSecret, UserSpec,
+};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum CatalogArg {
@@ -34,7 +36,9 @@ enum MissingStyleArg {
 /// benchmarks.
 ///
 /// Every emulator has the account `jmtest` / `jmtest-password` (folders 我的最愛 and
-/// 稍後再看); --user adds more.
+/// 稍後再看); --user adds more. Every emulator also runs a DNS-over-HTTPS endpoint and a
+/// plain-DNS stand-in for the system resolver (emulator extensions, not the site), whose
+/// addresses the JSON line on stdout gives (`doh_url`, `dns_stub`).
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
@@ -88,18 +92,53 @@ struct Args {
     #[arg(long, default_value_t = 1200)]
     bench_height: u32,
     /// A fault rule, e.g. `status=503@/media/photos/220980/;first=2` or
-    /// `cloudflare;role=html;first=2` or `region-block;role=html` (repeatable).
+    /// `cloudflare;role=html;first=2` or `region-block;role=html` or
+    /// `handshake-reset;role=api;first=1` (repeatable).
     #[arg(long = "fault", value_name = "SPEC")]
     faults: Vec<String>,
+    /// (Emulator extension.) What the DoH endpoint answers for NAME: `IP[,IP...]`,
+    /// `nxdomain`, `servfail` or `silent` (repeatable). By default each host's made-up name
+    /// (`api1.jm.test`, `cdn1.jm.test`, `html1.jm.test`, `discovery.jm.test`) and
+    /// `doh.jm.test` give the emulator's address, other names NXDOMAIN.
+    #[arg(long = "doh-record", value_name = "NAME=ANSWER")]
+    doh_records: Vec<String>,
+    /// (Emulator extension.) What the plain-DNS stand-in for the system resolver answers
+    /// for NAME, same syntax (repeatable): e.g. `api1.jm.test=10.0.0.1` for a poisoned
+    /// answer. Its defaults are the DoH ones.
+    #[arg(long = "system-dns-record", value_name = "NAME=ANSWER")]
+    system_dns_records: Vec<String>,
+    /// (Emulator extension.) The system-resolver stand-in answers IP for every name
+    /// (except those given --system-dns-record).
+    #[arg(long, value_name = "IP")]
+    system_dns_poison: Option<IpAddr>,
+    /// (Emulator extension.) Seconds the emulator's clock (every `Date` header, the token
+    /// freshness check) is ahead of the machine's; negative: behind.
+    #[arg(
+        long,
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        value_name = "SECS"
+    )]
+    clock_offset_secs: i64,
+    /// (Emulator extension.) At most N requests per SECS seconds on each host of ROLE
+    /// (api, cdn, html, discovery); beyond: 429 with Retry-After. E.g. `api:5/2`
+    /// (repeatable, one per role).
+    #[arg(long = "rate-limit", value_name = "ROLE:N/SECS")]
+    rate_limits: Vec<String>,
     /// Whether /album and /chapter need the ipm5 cookie.
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     require_cookies: bool,
     /// The jm3_version /setting reports.
     #[arg(long, default_value = "2.1.12")]
     app_version: String,
-    /// The lowest app version accepted in tokenparam.
+    /// The lowest app version accepted in tokenparam. A stale client: raise both this and
+    /// --app-version above 2.1.12 (every request answers "Not legal.").
     #[arg(long, default_value = "2.1.12")]
     min_app_version: String,
+    /// Let /setting answer app versions below --min-app-version, so a stale client can
+    /// learn the current version there.
+    #[arg(long)]
+    setting_accepts_old_versions: bool,
     /// Secret(s) /chapter_view_template accepts (what the real site wants is unknown: by
     /// default either; `content` or `normal` to test a client's fallback).
     #[arg(long, value_enum, default_value = "either")]
@@ -110,7 +149,8 @@ struct Args {
     /// Encode every page before printing the domains.
     #[arg(long)]
     warm: bool,
-    /// Serve HTTPS on every host (self-signed certificate for 127.0.0.1 and localhost).
+    /// Serve HTTPS on every host (self-signed certificate for 127.0.0.1, localhost and
+    /// *.jm.test).
     #[arg(long)]
     tls: bool,
     /// Print the catalog the other flags select (albums, chapters, pages, scramble ids) and
@@ -224,6 +264,24 @@ fn run(args: Args) -> Result<(), jmcomic_emulator::Error> {
     for spec in &args.faults {
         builder = builder.fault(spec.parse::<FaultRule>()?);
     }
+    builder = builder
+        .setting_accepts_old_versions(args.setting_accepts_old_versions)
+        .clock_offset_secs(args.clock_offset_secs);
+    for record in &args.doh_records {
+        let (name, answer) = dns_record("--doh-record", record)?;
+        builder = builder.doh_answer(name, answer);
+    }
+    for record in &args.system_dns_records {
+        let (name, answer) = dns_record("--system-dns-record", record)?;
+        builder = builder.system_dns_answer(name, answer);
+    }
+    if let Some(ip) = args.system_dns_poison {
+        builder = builder.system_dns_poison(ip);
+    }
+    for limit in &args.rate_limits {
+        let (role, requests, per) = rate_limit(limit)?;
+        builder = builder.rate_limit(role, requests, per);
+    }
     let mut usernames = vec![jmcomic_emulator::DEFAULT_USERNAME.to_owned()];
     for user in &args.users {
         let Some((name, password)) = user.split_once(':') else {
@@ -253,11 +311,67 @@ fn run(args: Args) -> Result<(), jmcomic_emulator::Error> {
     if let Some(pem) = emu.certificate_pem() {
         line["certificate_pem"] = pem.into();
     }
+    line["doh_url"] = emu.doh_url().into();
+    line["doh_server_name"] = jmcomic_emulator::DOH_SERVER_NAME.into();
+    line["doh_certificate_pem"] = emu.doh_certificate_pem().into();
+    line["dns_stub"] = emu.dns_stub_addr().to_string().into();
+    line["named_domains"] = serde_json::json!({
+        "api": emu.named_domains(HostRole::Api),
+        "cdn": emu.named_domains(HostRole::Cdn),
+        "html": emu.named_domains(HostRole::Html),
+        "discovery": emu.named_domains(HostRole::Discovery),
+    });
     println!("{line}");
     wait_for_signal()?;
     drop(emu);
     print_cpu_time();
     Ok(())
+}
+
+/// `NAME=ANSWER` of `--doh-record` and `--system-dns-record`.
+fn dns_record(
+    option: &'static str,
+    text: &str,
+) -> Result<(String, DnsAnswer), jmcomic_emulator::Error> {
+    let invalid = |reason: String| jmcomic_emulator::Error::InvalidOption { option, reason };
+    let (name, answer) = text
+        .split_once('=')
+        .ok_or_else(|| invalid(format!("{text:?}: expected NAME=ANSWER")))?;
+    if name.trim().is_empty() {
+        return Err(invalid(format!("{text:?}: empty name")));
+    }
+    let answer = answer
+        .parse::<DnsAnswer>()
+        .map_err(|e| invalid(e.to_string()))?;
+    Ok((name.trim().to_owned(), answer))
+}
+
+/// `ROLE:N/SECS` of `--rate-limit`.
+fn rate_limit(text: &str) -> Result<(HostRole, u32, Duration), jmcomic_emulator::Error> {
+    let invalid = |reason: &str| jmcomic_emulator::Error::InvalidOption {
+        option: "--rate-limit",
+        reason: format!("{text:?}: {reason}"),
+    };
+    let (role, budget) = text
+        .split_once(':')
+        .ok_or_else(|| invalid("expected ROLE:N/SECS, e.g. api:5/2"))?;
+    let role = HostRole::from_name(role.trim())
+        .ok_or_else(|| invalid("ROLE must be one of api, cdn, html, discovery"))?;
+    let (requests, secs) = budget
+        .split_once('/')
+        .ok_or_else(|| invalid("expected ROLE:N/SECS, e.g. api:5/2"))?;
+    let requests: u32 = requests
+        .trim()
+        .parse()
+        .map_err(|_| invalid("N must be a whole number"))?;
+    let per = secs
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| invalid("SECS must be a positive number"))?;
+    Ok((role, requests, per))
 }
 
 /// Blocks until Ctrl-C or SIGTERM.

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -295,11 +295,13 @@ fn authenticate(shared: &Shared, api: ApiRoute, headers: &HeaderMap) -> Result<S
     let ts = ts.trim();
     let ts_value = parse_id(ts).ok_or_else(reject)?;
     let version = parse_version(version).ok_or_else(reject)?;
-    if !version_at_least(&version, &shared.cfg.min_app_version) {
+    let lenient = api == ApiRoute::Setting && shared.cfg.setting_accepts_old_versions;
+    if !lenient && !version_at_least(&version, &shared.cfg.min_app_version) {
         return Err(reject());
     }
     if let Some(max_skew) = shared.cfg.max_clock_skew {
-        let now = SystemTime::now()
+        let now = shared
+            .clock()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         if now.abs_diff(ts_value) > max_skew.as_secs() {

@@ -11,13 +11,13 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc as std_mpsc};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited, StreamBody, combinators::UnsyncBoxBody};
 use hyper::body::{Frame, Incoming};
 use hyper::header::{
-    CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER, SERVER, SET_COOKIE,
+    CONTENT_LENGTH, CONTENT_TYPE, DATE, HeaderName, HeaderValue, RETRY_AFTER, SERVER, SET_COOKIE,
 };
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -25,7 +25,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc, watch};
 
-use crate::emulator::{HostDown, RequestRecord, Shared};
+use crate::emulator::{ConnectionRecord, HostDown, RequestRecord, Shared};
 use crate::error::Error;
 use crate::fault::FaultKind;
 use crate::hostile;
@@ -259,18 +259,88 @@ async fn serve_connection(
     stream: TcpStream,
     mut host_epoch: watch::Receiver<u64>,
 ) {
+    let accepted = Instant::now();
     let ctl = Arc::new(ConnCtl::default());
     let stream = ConnStream {
         inner: stream,
         ctl: ctl.clone(),
     };
-    let Some(acceptor) = shared.tls.clone() else {
+    let record = |server_name: Option<String>, fault: Option<String>| {
+        shared.record_connection(ConnectionRecord {
+            host,
+            connection: conn_id,
+            elapsed: accepted.saturating_duration_since(shared.started),
+            at: accepted,
+            server_name,
+            fault,
+        });
+    };
+    let Some(config) = shared.tls.clone() else {
+        // Plain HTTP has no handshake; the handshake faults act on the first bytes instead.
+        // Waiting for them costs nothing, but only happens when such a rule exists, so the
+        // usual path is untouched.
+        if shared.has_handshake_faults() {
+            let mut first = [0u8; 1];
+            let peeked = tokio::select! {
+                peeked = tokio::time::timeout(HANDSHAKE_LIMIT, stream.inner.peek(&mut first)) => {
+                    matches!(peeked, Ok(Ok(n)) if n > 0)
+                }
+                _ = host_epoch.changed() => {
+                    ctl.reset.store(true, Ordering::SeqCst);
+                    return;
+                }
+            };
+            if !peeked {
+                return;
+            }
+            let fault = shared.decide_handshake(host);
+            record(None, fault.as_ref().map(|(_, label)| label.clone()));
+            if let Some((kind, _)) = fault {
+                handshake_fault(&kind, &ctl, &mut host_epoch).await;
+                return;
+            }
+        } else {
+            record(None, None);
+        }
         serve_http(shared, host, conn_id, ctl, stream, host_epoch).await;
         return;
     };
+    // Read the ClientHello first (its server name goes to the connection log), so that a
+    // handshake fault strikes where a censoring network does: after the ClientHello,
+    // before any ServerHello.
+    let hello = tokio::time::timeout(
+        HANDSHAKE_LIMIT,
+        tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream),
+    );
+    let start = tokio::select! {
+        hello = hello => match hello {
+            Ok(Ok(start)) => start,
+            Ok(Err(e)) => {
+                tracing::debug!(host, conn_id, error = %e, "no TLS ClientHello");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(host, conn_id, "TLS ClientHello timed out");
+                return;
+            }
+        },
+        _ = host_epoch.changed() => {
+            ctl.reset.store(true, Ordering::SeqCst);
+            return;
+        }
+    };
+    let server_name = start.client_hello().server_name().map(str::to_owned);
+    let fault = shared.decide_handshake(host);
+    record(server_name, fault.as_ref().map(|(_, label)| label.clone()));
+    if let Some((kind, _)) = fault {
+        // `start` owns the stream: keep it alive while stalling, drop it to reset.
+        handshake_fault(&kind, &ctl, &mut host_epoch).await;
+        drop(start);
+        return;
+    }
     // The TLS session sits on top of `ConnStream`, so faults that kill the connection still
     // end it with a TCP reset, under the TLS session, as a dying server would.
-    let handshake = tokio::time::timeout(HANDSHAKE_LIMIT, acceptor.accept(stream));
+    let handshake = tokio::time::timeout(HANDSHAKE_LIMIT, start.into_stream(config));
     let tls = tokio::select! {
         accepted = handshake => match accepted {
             Ok(Ok(tls)) => tls,
@@ -289,6 +359,19 @@ async fn serve_connection(
         }
     };
     serve_http(shared, host, conn_id, ctl, tls, host_epoch).await;
+}
+
+/// Carries out a handshake fault on a connection whose owner drops it on return:
+/// `HandshakeReset` marks it for a TCP reset at once; `HandshakeStall` waits (answering
+/// nothing) until the host goes down or [`STALL_LIMIT`] passes.
+async fn handshake_fault(kind: &FaultKind, ctl: &ConnCtl, host_epoch: &mut watch::Receiver<u64>) {
+    if *kind == FaultKind::HandshakeStall {
+        tokio::select! {
+            () = tokio::time::sleep(STALL_LIMIT) => {}
+            _ = host_epoch.changed() => {}
+        }
+    }
+    ctl.reset.store(true, Ordering::SeqCst);
 }
 
 /// Serves HTTP/1.1 on one connection (plain or TLS) until it ends, is killed by a fault, or
@@ -349,10 +432,12 @@ async fn handle(
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let at = Instant::now();
     let mut record = RequestRecord {
         host,
         connection: conn_id,
-        elapsed: shared.started.elapsed(),
+        elapsed: at.saturating_duration_since(shared.started),
+        at,
         method: parts.method.as_str().to_owned(),
         path_and_query,
         headers: RECORDED_HEADERS
@@ -369,6 +454,19 @@ async fn handle(
         status: 0,
         fault: None,
     };
+    let date = httpdate::fmt_http_date(shared.clock());
+    if let Err(retry_after_secs) = shared.admit(host, at) {
+        // The rate limit comes before routes and fault rules, like a front proxy's.
+        record.fault = Some("rate-limit".to_owned());
+        if !shared.cfg.latency.is_zero() {
+            tokio::time::sleep(shared.cfg.latency).await;
+        }
+        let limited = FaultKind::TooManyRequests { retry_after_secs };
+        let (status, response) = deliver(None, Some(&limited), parts.uri.path(), &date);
+        record.status = status;
+        shared.record(record);
+        return response;
+    }
     let decision = shared.decide_faults(host, &record.path_and_query);
     if !decision.labels.is_empty() {
         record.fault = Some(decision.labels.join(","));
@@ -399,7 +497,7 @@ async fn handle(
             Err(reason) => Reply::text(400, format!("unreadable request body: {reason}\n")),
         }),
     };
-    let (status, response) = deliver(reply, fault.as_ref(), parts.uri.path());
+    let (status, response) = deliver(reply, fault.as_ref(), parts.uri.path(), &date);
     record.status = status;
     shared.record(record);
     response
@@ -506,15 +604,27 @@ fn repeating(total: u64) -> Body {
 
 /// Turns the route's reply into the response, applying an answer-changing fault. Returns the
 /// status for the request log. `path` (without the query) picks the format of the hostile
-/// images.
-fn deliver(reply: Option<Reply>, fault: Option<&FaultKind>, path: &str) -> (u16, Response<Body>) {
+/// images; `date` is the `Date` header (the emulator's clock).
+fn deliver(
+    reply: Option<Reply>,
+    fault: Option<&FaultKind>,
+    path: &str,
+    date: &str,
+) -> (u16, Response<Body>) {
     const HTML: &str = "text/html; charset=utf-8";
     let reply = reply.unwrap_or_else(|| Reply::text(200, ""));
     let route_status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     let mut headers = Vec::new();
     let mut content_type = reply.content_type;
     let (status, body, length) = match fault {
-        None | Some(FaultKind::Latency(_) | FaultKind::Reset) => {
+        // Handshake faults never reach a request; listed so the match stays exhaustive.
+        None
+        | Some(
+            FaultKind::Latency(_)
+            | FaultKind::Reset
+            | FaultKind::HandshakeReset
+            | FaultKind::HandshakeStall,
+        ) => {
             headers = reply.headers;
             let len = reply.body.len() as u64;
             (route_status, full(reply.body), len)
@@ -597,7 +707,7 @@ fn deliver(reply: Option<Reply>, fault: Option<&FaultKind>, path: &str) -> (u16,
             (route_status, partial(head, stall), len as u64)
         }
     };
-    let response = build(status, content_type, headers, body, length);
+    let response = build(status, content_type, headers, body, length, date);
     (status.as_u16(), response)
 }
 
@@ -607,10 +717,16 @@ fn build(
     headers: Vec<(HeaderName, String)>,
     body: Body,
     length: u64,
+    date: &str,
 ) -> Response<Body> {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     let map = response.headers_mut();
+    // Set here, not left to hyper (which would write the machine's time): the emulator's
+    // clock may be skewed on purpose (`clock_offset_secs`).
+    if let Ok(v) = HeaderValue::from_str(date) {
+        map.insert(DATE, v);
+    }
     if let Ok(v) = HeaderValue::from_str(content_type) {
         map.insert(CONTENT_TYPE, v);
     }

@@ -6,6 +6,7 @@ mod faults;
 mod hostile;
 mod hosts;
 mod listing;
+mod network;
 mod patterns;
 mod protocol;
 mod support;
