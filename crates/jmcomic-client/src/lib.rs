@@ -9,7 +9,8 @@
 //! Inside, each responsibility has its module: `builder` (settings), `client` (the handle),
 //! `protocol` (the seam the protocols plug into), `api/` (the mobile API), `html/` (the web
 //! site: pages, comments, account, domain discovery), `cdn` (images),
-//! `transport` (HTTP, domain pools, the one retry engine), `session` (cookies, app version,
+//! `transport` (HTTP, domain pools, the one retry engine, pacing), `dns` (DNS over HTTPS),
+//! `memory` (what is kept between runs), `session` (cookies, app version,
 //! account), `query` (search parameters and their wire values).
 //!
 //! Facts about the site (paths, secrets, app version, domains, headers) live in [`site`],
@@ -18,7 +19,9 @@
 //! Requests rotate through a pool of domains: a failing domain hands over to the next at
 //! once, the last good domain is remembered (and can be handed to the next run:
 //! [`Client::domain_memory`]), and waits (with jitter, honouring `Retry-After`) happen only
-//! after a whole round failed. Errors say what failed and offer
+//! after a whole round failed. Host names are looked up by the system's resolver or, where
+//! the network poisons the site's names, by DNS over HTTPS ([`DnsMode`], `dns`); requests
+//! can be paced per host ([`RateLimit`]). Errors say what failed and offer
 //! predicates ([`Error::is_not_found`], [`Error::is_transient`], [`Error::is_blocked`]).
 //!
 //! ```no_run
@@ -46,6 +49,7 @@ mod api;
 mod builder;
 mod cdn;
 mod client;
+mod dns;
 mod domain;
 mod error;
 #[doc(hidden)]
@@ -62,6 +66,7 @@ mod transport;
 
 pub use builder::DEFAULT_DOMAIN_REFRESH_LIFETIME;
 pub use client::{Client, ClientBuilder, FavoriteChange, Proxy};
+pub use dns::{DnsMode, DohResolver};
 pub use domain::Domain;
 pub use error::{Attempt, Error, Result};
 pub use memory::{DomainMemory, DomainRefresh};

@@ -2,6 +2,7 @@
 
 mod account;
 mod catalog;
+mod doh;
 mod domain_memory;
 mod faults;
 mod html;
