@@ -39,6 +39,32 @@ pub enum DnsMode {
     DohUrls(Vec<String>),
 }
 
+impl DnsMode {
+    /// Checks the resolver URLs ([`Error::InvalidDns`] names the first bad one), without
+    /// building anything.
+    pub fn check(&self) -> Result<()> {
+        match self {
+            DnsMode::System | DnsMode::Doh => Ok(()),
+            DnsMode::DohUrls(urls) => {
+                if urls.iter().all(|u| u.trim().is_empty()) {
+                    return Err(no_resolver());
+                }
+                for url in urls.iter().filter(|u| !u.trim().is_empty()) {
+                    Endpoint::parse(url)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn no_resolver() -> Error {
+    Error::InvalidDns {
+        url: String::new(),
+        reason: "no DNS-over-HTTPS resolver given".to_owned(),
+    }
+}
+
 /// One DoH resolver: where it is and how to reach it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Endpoint {
@@ -175,10 +201,7 @@ impl DohResolver {
                 .collect::<Result<Vec<_>>>()?,
         };
         if endpoints.is_empty() {
-            return Err(Error::InvalidDns {
-                url: String::new(),
-                reason: "no DNS-over-HTTPS resolver given".to_owned(),
-            });
+            return Err(no_resolver());
         }
         let mut tls = crate::tls::client_config(accept_invalid_certs)?;
         // DoH clients speak HTTP/2 (the resolver library insists on it).
@@ -340,6 +363,22 @@ mod tests {
         ] {
             let err = Endpoint::parse(bad).unwrap_err();
             assert!(matches!(err, Error::InvalidDns { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn modes_are_checked() {
+        assert!(DnsMode::Doh.check().is_ok());
+        assert!(
+            DnsMode::DohUrls(vec!["https://1.1.1.1/dns-query".into()])
+                .check()
+                .is_ok()
+        );
+        for bad in [vec![], vec!["http://1.1.1.1/dns-query".to_owned()]] {
+            assert!(matches!(
+                DnsMode::DohUrls(bad).check(),
+                Err(Error::InvalidDns { .. })
+            ));
         }
     }
 
