@@ -12,4 +12,5 @@ mod exports;
 mod first_hour;
 mod reliability;
 mod site;
+mod state;
 mod support;
