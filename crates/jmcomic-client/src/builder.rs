@@ -80,8 +80,9 @@ pub struct ClientBuilder {
 }
 
 /// How long a domain-server answer kept from an earlier run is used instead of asking again
-/// (see [`ClientBuilder::domain_refresh_lifetime`]): the site changes its API domains every
-/// few weeks, and a day-old list is as good as a new one (issue 12 item 4).
+/// (see [`ClientBuilder::domain_refresh_lifetime`]): a day, so that a user running the
+/// program many times a day asks the domain servers once, while a list that went stale is
+/// not kept for long (and a dead domain in it only costs one failed attempt).
 pub const DEFAULT_DOMAIN_REFRESH_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 impl Default for ClientBuilder {

@@ -1,5 +1,5 @@
 //! Where host names are looked up: the system's resolver (the default), or DNS over HTTPS
-//! (RFC 8484) for networks whose DNS answers for the site are poisoned (issue 12 item 2).
+//! (RFC 8484) for networks whose DNS answers for the site are poisoned.
 //!
 //! DNS over HTTPS goes through `hickory-resolver`, over the same rustls configuration (ring
 //! provider, certificate checks) as every other connection of the client. The resolvers'

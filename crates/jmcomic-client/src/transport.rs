@@ -100,7 +100,7 @@ pub(crate) enum Role {
 ///
 /// Requests are spread evenly, one every `per / requests`, rather than let through in a
 /// burst and then held back: that way no window of length `per` ever holds more than
-/// `requests` of them, whichever way a site counts (issue 12 item 3).
+/// `requests` of them, whichever way a site counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RateLimit {

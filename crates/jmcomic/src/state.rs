@@ -1,4 +1,4 @@
-//! Remembered domains (`client.state_file`, issue 12 item 4): the API, image and web
+//! Remembered domains (`client.state_file`): the API, image and web
 //! domains that last answered, and the last domain-server answer, kept between runs so the
 //! next run starts from a domain that worked instead of walking dead ones first.
 //!

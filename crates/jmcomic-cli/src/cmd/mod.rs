@@ -82,7 +82,7 @@ pub fn site(options: &Options) -> Result<(jmcomic::client::Client, SiteRuntime)>
 }
 
 /// The runtime of [`site`]: a tokio runtime that, when dropped at the end of the command,
-/// saves the client's remembered domains (`client.state_file`, issue 12).
+/// saves the client's remembered domains (`client.state_file`).
 pub struct SiteRuntime {
     runtime: tokio::runtime::Runtime,
     keep: Option<(Options, jmcomic::client::Client)>,
