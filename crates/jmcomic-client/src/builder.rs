@@ -379,6 +379,10 @@ impl ClientBuilder {
     /// resolvers' certificates are checked like the site's (see
     /// [`ClientBuilder::danger_accept_invalid_certs`]). URLs are checked by
     /// [`ClientBuilder::build`].
+    ///
+    /// Through an HTTP proxy the proxy looks up the site's names itself; only the proxy's
+    /// own name is looked up here, so a proxy on the local network is best named by its
+    /// address when DNS over HTTPS is on (public resolvers do not know local names).
     // Issue 12 item 2.
     pub fn dns(mut self, mode: DnsMode) -> Self {
         self.dns = mode;

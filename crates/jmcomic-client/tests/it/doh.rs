@@ -144,3 +144,33 @@ fn bad_resolver_urls_are_refused_when_building() {
     assert!(matches!(e, jmcomic_client::Error::InvalidDns { .. }), "{e}");
     assert!(e.to_string().contains("https://"), "{e}");
 }
+
+/// Sync callers may drive one client from several runtimes in turn: the resolver's
+/// connections made on a runtime that is gone must not break later lookups.
+#[test]
+fn lookups_work_from_one_runtime_after_another() {
+    let emu = Emulator::start().unwrap();
+    let doh = DohResolver::new(&DnsMode::DohUrls(vec![emu.doh_url()]), true)
+        .unwrap()
+        .unwrap();
+    let names: Vec<String> = emu
+        .named_domains(HostRole::Api)
+        .iter()
+        .chain(&emu.named_domains(HostRole::Cdn))
+        .map(|d| host_of(d))
+        .collect();
+    assert!(names.len() >= 2);
+    for name in &names {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // Each name for the first time: a DoH query on this runtime.
+        let ips = runtime.block_on(doh.lookup(name)).unwrap();
+        assert!(ips.iter().all(IpAddr::is_loopback), "{name}: {ips:?}");
+    }
+    let asked = asked(&emu);
+    for name in &names {
+        assert!(asked.contains(name), "{name} not asked: {asked:?}");
+    }
+}
