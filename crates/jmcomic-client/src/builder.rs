@@ -2,21 +2,23 @@
 //! secrets in `Debug` output.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::api::{ApiProtocol, ApiSettings};
 use crate::client::{Client, Inner};
+use crate::dns::{DnsMode, DohResolver};
 use crate::domain::Domain;
 use crate::error::{Error, Result};
 use crate::html::{HtmlProtocol, HtmlSettings};
+use crate::memory::DomainMemory;
 use crate::protocol::{Protocol, ProtocolKind};
 use crate::retry::RetryPolicy;
 use crate::session::SessionStore;
 use crate::site::{self, TemplateSecret};
-use crate::transport::{Limits, Transport};
+use crate::transport::{Limits, Pacer, RateLimit, StartDomains, Transport};
 
 /// How requests reach the network.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -69,7 +71,19 @@ pub struct ClientBuilder {
     accept_invalid_certs: bool,
     max_api_body: u64,
     max_image_body: u64,
+    pub(crate) memory: DomainMemory,
+    refresh_lifetime: Duration,
+    rate_limit: Option<RateLimit>,
+    api_rate_limit: Option<RateLimit>,
+    image_rate_limit: Option<RateLimit>,
+    dns: DnsMode,
 }
+
+/// How long a domain-server answer kept from an earlier run is used instead of asking again
+/// (see [`ClientBuilder::domain_refresh_lifetime`]): a day, so that a user running the
+/// program many times a day asks the domain servers once, while a list that went stale is
+/// not kept for long (and a dead domain in it only costs one failed attempt).
+pub const DEFAULT_DOMAIN_REFRESH_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 impl Default for ClientBuilder {
     fn default() -> Self {
@@ -130,6 +144,11 @@ impl std::fmt::Debug for ClientBuilder {
             .field("protocol", &self.protocol)
             .field("require_cookies", &self.require_cookies)
             .field("accept_invalid_certs", &self.accept_invalid_certs)
+            .field("domain_memory", &self.memory)
+            .field("rate_limit", &self.rate_limit)
+            .field("api_rate_limit", &self.api_rate_limit)
+            .field("image_rate_limit", &self.image_rate_limit)
+            .field("dns", &self.dns)
             .finish_non_exhaustive()
     }
 }
@@ -166,6 +185,12 @@ impl ClientBuilder {
             accept_invalid_certs: false,
             max_api_body: 16 << 20,
             max_image_body: 32 << 20,
+            memory: DomainMemory::default(),
+            refresh_lifetime: DEFAULT_DOMAIN_REFRESH_LIFETIME,
+            rate_limit: None,
+            api_rate_limit: None,
+            image_rate_limit: None,
+            dns: DnsMode::System,
         }
     }
 
@@ -348,6 +373,63 @@ impl ClientBuilder {
         self
     }
 
+    /// How host names are looked up (default [`DnsMode::System`]): with
+    /// [`DnsMode::Doh`] or [`DnsMode::DohUrls`], DNS over HTTPS for every request, API,
+    /// web and CDN alike, for networks whose DNS answers for the site are poisoned. The
+    /// resolvers' certificates are checked like the site's (see
+    /// [`ClientBuilder::danger_accept_invalid_certs`]). URLs are checked by
+    /// [`ClientBuilder::build`].
+    ///
+    /// Through an HTTP proxy the proxy looks up the site's names itself; only the proxy's
+    /// own name is looked up here, so a proxy on the local network is best named by its
+    /// address when DNS over HTTPS is on (public resolvers do not know local names).
+    // Issue 12 item 2.
+    pub fn dns(mut self, mode: DnsMode) -> Self {
+        self.dns = mode;
+        self
+    }
+
+    /// Paces requests: at most `limit.requests` per `limit.per` to each host, API, web and
+    /// CDN alike (`None`, the default: no pacing). For a site that bans clients asking too
+    /// fast. Requests are spread evenly (see [`RateLimit`]); each host has its own budget,
+    /// shared by every task using this client (and its clones). A `Retry-After` the site
+    /// sends is still honoured on top.
+    // Issue 12 item 3.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// A rate limit for each API (or web) host, instead of [`ClientBuilder::rate_limit`]'s.
+    pub fn api_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.api_rate_limit = limit;
+        self
+    }
+
+    /// A rate limit for each image CDN host, instead of [`ClientBuilder::rate_limit`]'s.
+    pub fn image_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.image_rate_limit = limit;
+        self
+    }
+
+    /// What an earlier client learnt about the domains ([`Client::domain_memory`]): the
+    /// API, image and web domains that last answered are tried first (when they are among
+    /// the domains in use), and a domain-server answer younger than
+    /// [`ClientBuilder::domain_refresh_lifetime`], from one of this builder's domain servers,
+    /// is used instead of asking again. Anything that does not fit is ignored (with a debug
+    /// line).
+    pub fn domain_memory(mut self, memory: DomainMemory) -> Self {
+        self.memory = memory;
+        self
+    }
+
+    /// How long a kept domain-server answer is used (default
+    /// [`DEFAULT_DOMAIN_REFRESH_LIFETIME`], a day).
+    pub fn domain_refresh_lifetime(mut self, lifetime: Duration) -> Self {
+        self.refresh_lifetime = lifetime;
+        self
+    }
+
     /// Builds the client. No network I/O happens here (unlike the Python package, whose
     /// client fetches domains and cookies when it is made): domain refresh and cookies are
     /// fetched by the first request that needs them.
@@ -355,8 +437,15 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client> {
         let configured_api = Domain::parse_list(&self.api_domains)?;
         let auto_domains = configured_api.is_empty();
+        let mut refresh_domains = auto_domains && self.update_domains;
         let api = if auto_domains {
-            Domain::parse_list(site::API_DOMAINS)?
+            match self.kept_refresh().filter(|_| refresh_domains) {
+                Some(kept) => {
+                    refresh_domains = false;
+                    kept
+                }
+                None => Domain::parse_list(site::API_DOMAINS)?,
+            }
         } else {
             configured_api
         };
@@ -389,8 +478,15 @@ impl ClientBuilder {
         // to its error pages, one hop each; on the API a redirect means a misconfigured
         // domain, and a long chain is a loop. Login and discovery use the client that
         // follows none, to read the hop itself.
-        let http = self.http_client(reqwest::redirect::Policy::limited(3), all_loopback)?;
-        let http_no_redirect = self.http_client(reqwest::redirect::Policy::none(), all_loopback)?;
+        let resolver = DohResolver::new(&self.dns, self.accept_invalid_certs)?
+            .map(|r| Arc::new(r) as Arc<dyn reqwest::dns::Resolve>);
+        let http = self.http_client(
+            reqwest::redirect::Policy::limited(3),
+            all_loopback,
+            resolver.clone(),
+        )?;
+        let http_no_redirect =
+            self.http_client(reqwest::redirect::Policy::none(), all_loopback, resolver)?;
         let mut user_headers = HeaderMap::new();
         for (k, v) in &self.headers {
             let name = HeaderName::from_bytes(k.trim().as_bytes())
@@ -411,19 +507,28 @@ impl ClientBuilder {
             max_image_body: self.max_image_body,
         };
         let need_session = self.require_cookies && !session.has_configured_cookies();
+        let start = StartDomains {
+            api,
+            preferred_api: remembered(self.memory.api.as_deref(), "API"),
+            images,
+            preferred_image: remembered(self.memory.image.as_deref(), "image"),
+        };
         let transport = Arc::new(Transport::new(
             (http, http_no_redirect),
-            api,
-            images,
+            start,
             limits,
             user_headers,
             session,
+            Pacer::new(
+                self.api_rate_limit.or(self.rate_limit),
+                self.image_rate_limit.or(self.rate_limit),
+            )?,
         ));
         let protocol = match self.protocol {
             ProtocolKind::Api => Protocol::Api(ApiProtocol::new(
                 Arc::clone(&transport),
                 ApiSettings {
-                    refresh_domains: auto_domains && self.update_domains,
+                    refresh_domains,
                     need_session,
                     template_secret: self.template_secret,
                     adopt_site_version: self.adopt_site_version,
@@ -436,6 +541,7 @@ impl ClientBuilder {
                     domains: configured_html,
                     discovery_urls: self.html_discovery_urls.clone(),
                     adopt_page_cdn: image_domains_unset,
+                    preferred: remembered(self.memory.html.as_deref(), "web"),
                 },
             )),
         };
@@ -557,11 +663,39 @@ impl ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// One HTTP client with these settings (timeouts, proxy, TLS) and `redirect` policy.
+    /// The API domains of the kept domain-server answer, when it is fresh and comes from one
+    /// of the domain servers this client would ask.
+    // Issue 12 item 4.
+    fn kept_refresh(&self) -> Option<Vec<Domain>> {
+        let kept = self.memory.refresh.as_ref()?;
+        if !self.domain_server_urls.contains(&kept.source) {
+            debug!(source = %kept.source, "kept API domain list ignored: not from a domain server in use");
+            return None;
+        }
+        if !kept.is_fresh(SystemTime::now(), self.refresh_lifetime) {
+            debug!(source = %kept.source, fetched_at = kept.fetched_at, "kept API domain list ignored: too old; asking the domain servers again");
+            return None;
+        }
+        let domains: Vec<Domain> = kept
+            .domains
+            .iter()
+            .filter_map(|d| Domain::parse(d).ok())
+            .collect();
+        if domains.is_empty() {
+            debug!(source = %kept.source, "kept API domain list ignored: no usable domain");
+            return None;
+        }
+        debug!(source = %kept.source, domains = ?domains, "API domains from the kept domain-server answer");
+        Some(domains)
+    }
+
+    /// One HTTP client with these settings (timeouts, proxy, TLS) and `redirect` policy;
+    /// host names are looked up by `resolver` (the system's when `None`).
     fn http_client(
         &self,
         redirect: reqwest::redirect::Policy,
         all_loopback: bool,
+        resolver: Option<Arc<dyn reqwest::dns::Resolve>>,
     ) -> Result<reqwest::Client> {
         let mut http = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
@@ -585,9 +719,24 @@ impl ClientBuilder {
                 http.proxy(proxy)
             }
         };
+        if let Some(resolver) = resolver {
+            http = http.dns_resolver(resolver);
+        }
         http =
             http.tls_backend_preconfigured(crate::tls::client_config(self.accept_invalid_certs)?);
         http.build().map_err(|e| Error::Build(e.to_string()))
+    }
+}
+
+/// A remembered domain (`what`: which kind, for the log), when it parses.
+fn remembered(text: Option<&str>, what: &str) -> Option<Domain> {
+    let text = text?;
+    match Domain::parse(text) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            debug!(domain = text, error = %e, "remembered {what} domain ignored");
+            None
+        }
     }
 }
 

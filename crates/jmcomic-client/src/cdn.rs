@@ -8,7 +8,7 @@ use tracing::debug;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::transport::check_status;
+use crate::transport::{Role, check_status};
 
 /// Characters escaped in a URL path segment (RFC 3986 leaves unreserved ones and sub-delims).
 const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
@@ -87,7 +87,9 @@ impl Client {
                         .get(&url)
                         .headers(headers)
                         .timeout(t.limits.image_timeout);
-                    let reply = t.send(request, &url, t.limits.max_image_body).await?;
+                    let reply = t
+                        .send(Role::Cdn, request, &url, t.limits.max_image_body)
+                        .await?;
                     check_status(&reply, &url, false)?;
                     let body = reply.body;
                     if body.is_empty() {

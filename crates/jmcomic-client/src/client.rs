@@ -12,7 +12,9 @@ use jmcomic_model::{
 use serde::Serialize;
 use tracing::info;
 
+use crate::domain::DomainPool;
 use crate::error::{Error, Result};
+use crate::memory::DomainMemory;
 use crate::protocol::{FavoriteRequest, Protocol, ProtocolKind, Site};
 use crate::query::{CategoryQuery, CommentTarget, FavoriteQuery, Ranking, SearchQuery};
 use crate::session::SavedSession;
@@ -148,6 +150,27 @@ impl Client {
     /// [`ClientBuilder::html_domains`]).
     pub fn html_domains(&self) -> Vec<String> {
         self.inner.protocol.html_domains()
+    }
+
+    /// What this client learnt about the domains, to be handed to the next client
+    /// ([`ClientBuilder::domain_memory`]), e.g. in a later run: the API, image and web
+    /// domains that last answered well, and the domain-server answer in use. Where this
+    /// client learnt nothing (it never used the CDN, say), what it was given is handed on.
+    // Issue 12 item 4.
+    pub fn domain_memory(&self) -> DomainMemory {
+        let t = &self.inner.transport;
+        let given = &self.inner.cfg.memory;
+        let good = |pool: &DomainPool| pool.last_good().map(ToString::to_string);
+        DomainMemory {
+            api: good(&t.api_pool()).or_else(|| given.api.clone()),
+            image: good(&t.images()).or_else(|| given.image.clone()),
+            html: self
+                .inner
+                .protocol
+                .html_last_good()
+                .or_else(|| given.html.clone()),
+            refresh: t.refreshed().or_else(|| given.refresh.clone()),
+        }
     }
 
     /// The app version currently sent in `tokenparam`.

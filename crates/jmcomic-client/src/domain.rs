@@ -1,7 +1,7 @@
 //! Domains (base URLs) and the pool that rotates through them.
 
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
 
@@ -120,18 +120,32 @@ impl fmt::Debug for Domain {
 ///
 /// Every request starts at the domain that last answered well, so a dead first domain costs
 /// one failure, not one per request (the Python package restarts at domain 0 each time).
-// Spec W4.
+/// A pool can also start at a preferred domain (one that worked in an earlier run), so a
+/// new process does not walk the dead ones first either.
+// Spec W4; issue 12 item 4.
 #[derive(Debug)]
 pub(crate) struct DomainPool {
     domains: Vec<Domain>,
     start: AtomicUsize,
+    /// Whether a domain of this pool answered well (the one at `start`).
+    answered: AtomicBool,
 }
 
 impl DomainPool {
     pub(crate) fn new(domains: Vec<Domain>) -> Self {
+        Self::starting_at(domains, None)
+    }
+
+    /// A pool whose first round starts at `preferred` when it is one of `domains` (and at
+    /// the first domain otherwise).
+    pub(crate) fn starting_at(domains: Vec<Domain>, preferred: Option<&Domain>) -> Self {
+        let start = preferred
+            .and_then(|p| domains.iter().position(|d| d == p))
+            .unwrap_or(0);
         Self {
             domains,
-            start: AtomicUsize::new(0),
+            start: AtomicUsize::new(start),
+            answered: AtomicBool::new(false),
         }
     }
 
@@ -161,6 +175,16 @@ impl DomainPool {
     /// Remembers the domain that just answered well.
     pub(crate) fn mark_good(&self, index: usize) {
         self.start.store(index, Ordering::Relaxed);
+        self.answered.store(true, Ordering::Relaxed);
+    }
+
+    /// The domain that last answered well, if any did.
+    pub(crate) fn last_good(&self) -> Option<&Domain> {
+        if !self.answered.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.domains
+            .get(self.start.load(Ordering::Relaxed) % self.domains.len().max(1))
     }
 }
 
@@ -207,5 +231,22 @@ mod tests {
         assert_eq!(pool.order().collect::<Vec<_>>(), [2, 0, 1]);
         let empty = DomainPool::new(vec![]);
         assert_eq!(empty.order().count(), 0);
+        assert_eq!(empty.last_good(), None);
+    }
+
+    #[test]
+    fn pool_starts_at_a_preferred_domain() {
+        let list = Domain::parse_list(&["a", "b", "c"]).unwrap();
+        let b = Domain::parse("b").unwrap();
+        let pool = DomainPool::starting_at(list.clone(), Some(&b));
+        assert_eq!(pool.order().collect::<Vec<_>>(), [1, 2, 0]);
+        // Preferred is not "answered": only a request that succeeds says so.
+        assert_eq!(pool.last_good(), None);
+        pool.mark_good(2);
+        assert_eq!(pool.last_good().map(Domain::base), Some("https://c"));
+        // A preferred domain that is not in the list changes nothing.
+        let other = Domain::parse("z").unwrap();
+        let pool = DomainPool::starting_at(list, Some(&other));
+        assert_eq!(pool.order().collect::<Vec<_>>(), [0, 1, 2]);
     }
 }

@@ -196,6 +196,24 @@ pub enum Error {
     /// The HTTP client could not be built (TLS set-up, bad header value…).
     #[error("could not set up the HTTP client: {0}")]
     Build(String),
+    /// A DNS-over-HTTPS resolver URL that cannot be used (see
+    /// [`crate::ClientBuilder::dns`]).
+    #[error("DNS-over-HTTPS resolver {url:?}: {reason}")]
+    InvalidDns {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A host name could not be looked up ([`crate::DohResolver::lookup`]; a lookup made
+    /// for a request fails the request as [`Error::Transport`], with this as its cause).
+    #[error("cannot look up {host}: {reason}")]
+    Dns {
+        /// The host name.
+        host: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// One failed attempt of a request, kept for the final error message.
@@ -252,7 +270,10 @@ impl Error {
     /// responses. Retrying later (or from another domain) can help.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Transport { .. } | Error::BadResponse { .. } | Error::TooLarge { .. } => true,
+            Error::Transport { .. }
+            | Error::BadResponse { .. }
+            | Error::TooLarge { .. }
+            | Error::Dns { .. } => true,
             Error::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             Error::AllDomainsFailed { last, .. } => last.is_transient(),
             _ => false,

@@ -9,15 +9,19 @@
 //! Inside, each responsibility has its module: `builder` (settings), `client` (the handle),
 //! `protocol` (the seam the protocols plug into), `api/` (the mobile API), `html/` (the web
 //! site: pages, comments, account, domain discovery), `cdn` (images),
-//! `transport` (HTTP, domain pools, the one retry engine), `session` (cookies, app version,
+//! `transport` (HTTP, domain pools, the one retry engine, pacing), `dns` (DNS over HTTPS),
+//! `memory` (what is kept between runs), `session` (cookies, app version,
 //! account), `query` (search parameters and their wire values).
 //!
 //! Facts about the site (paths, secrets, app version, domains, headers) live in [`site`],
 //! each saying where it comes from; all can be overridden on the [`ClientBuilder`].
 //!
 //! Requests rotate through a pool of domains: a failing domain hands over to the next at
-//! once, the last good domain is remembered, and waits (with jitter, honouring
-//! `Retry-After`) happen only after a whole round failed. Errors say what failed and offer
+//! once, the last good domain is remembered (and can be handed to the next run:
+//! [`Client::domain_memory`]), and waits (with jitter, honouring `Retry-After`) happen only
+//! after a whole round failed. Host names are looked up by the system's resolver or, where
+//! the network poisons the site's names, by DNS over HTTPS ([`DnsMode`], `dns`); requests
+//! can be paced per host ([`RateLimit`]). Errors say what failed and offer
 //! predicates ([`Error::is_not_found`], [`Error::is_transient`], [`Error::is_blocked`]).
 //!
 //! ```no_run
@@ -46,11 +50,13 @@ mod builder;
 mod cdn;
 mod client;
 pub mod doctor;
+mod dns;
 mod domain;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod html;
+mod memory;
 mod protocol;
 mod query;
 mod retry;
@@ -59,9 +65,12 @@ pub mod site;
 mod tls;
 mod transport;
 
+pub use builder::DEFAULT_DOMAIN_REFRESH_LIFETIME;
 pub use client::{Client, ClientBuilder, FavoriteChange, Proxy};
+pub use dns::{DnsMode, DohResolver};
 pub use domain::Domain;
 pub use error::{Attempt, Error, Result};
+pub use memory::{DomainMemory, DomainRefresh};
 pub use protocol::ProtocolKind;
 pub use query::{
     Category, CategoryQuery, CommentTarget, FavoriteQuery, Order, Ranking, SearchBy, SearchQuery,
@@ -70,3 +79,4 @@ pub use query::{
 pub use retry::RetryPolicy;
 pub use session::SavedSession;
 pub use site::TemplateSecret;
+pub use transport::RateLimit;

@@ -120,6 +120,14 @@ impl Protocol {
         }
     }
 
+    /// The web domain that last answered well (none for the API).
+    pub(crate) fn html_last_good(&self) -> Option<String> {
+        match self {
+            Protocol::Api(_) => None,
+            Protocol::Html(p) => p.last_good(),
+        }
+    }
+
     /// Headers of image requests to the CDN made on this protocol's behalf (the API sends
     /// the app's, the web site a browser's).
     // Spec §6.2.9, §6.3.2.

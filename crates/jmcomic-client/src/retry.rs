@@ -25,6 +25,8 @@ pub(crate) fn classify(err: &Error) -> Verdict {
         // it is bad. reqwest's builder errors cannot happen per request (the client is built
         // once), so every transport error is worth another domain.
         Error::Transport { .. } => Verdict::NextDomain,
+        // A name that cannot be looked up now: the next domain has another name.
+        Error::Dns { .. } => Verdict::NextDomain,
         // Garbage, the "mysql" page, undecryptable data, oversized bodies: what a broken
         // mirror or a middlebox sends; another domain usually answers properly.
         Error::BadResponse { .. } | Error::TooLarge { .. } => Verdict::NextDomain,
@@ -53,6 +55,7 @@ pub(crate) fn classify(err: &Error) -> Verdict {
         | Error::AllDomainsFailed { .. }
         | Error::InvalidDomain { .. }
         | Error::InvalidProxy { .. }
+        | Error::InvalidDns { .. }
         | Error::Unsupported { .. }
         | Error::NeedsLogin { .. }
         | Error::LoginRefused { .. }

@@ -8,6 +8,7 @@
 // Each item below keeps a `// Spec …` pointer to the section of the maintainers' protocol
 // spec (`../shared/spec/jmcomic-python.md`) it comes from; Appendix C lists what is uncertain.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 /// Secret for the `token` header of ordinary API requests (the Python package's
@@ -67,6 +68,75 @@ pub const DOMAIN_SERVER_URLS: &[&str] = &[
     "https://rup4a04-c01.tos-ap-southeast-1.bytepluses.com/newsvr-2025.txt",
     "https://rup4a04-c02.tos-cn-hongkong.bytepluses.com/newsvr-2025.txt",
     "https://rup4a04-c03.tos-cn-beijing.bytepluses.com.cn/newsvr-2025.txt",
+];
+
+/// A public DNS-over-HTTPS resolver (RFC 8484): its URL and the addresses its operator
+/// publishes for it, so that it is reached without asking any DNS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DohProvider {
+    /// Who runs it.
+    pub name: &'static str,
+    /// The DoH URL.
+    pub url: &'static str,
+    /// The addresses of the URL's host.
+    pub addresses: &'static [IpAddr],
+}
+
+/// The resolvers of `client.dns: doh`, asked in this order: the international ones first
+/// (outside the networks whose answers for the site are poisoned), then two large
+/// resolvers run in mainland China, which may be the only ones a network there lets
+/// through. Each entry is the operator's own published endpoint and anycast addresses.
+// Issue 12 item 2.
+pub const DOH_RESOLVERS: &[DohProvider] = &[
+    // Cloudflare's 1.1.1.1 documentation ("DNS over HTTPS": cloudflare-dns.com/dns-query;
+    // the resolver's addresses 1.1.1.1 and 1.0.0.1).
+    DohProvider {
+        name: "Cloudflare",
+        url: "https://cloudflare-dns.com/dns-query",
+        addresses: &[
+            IpAddr::V4(Ipv4Addr::new(1, 1, 1, 1)),
+            IpAddr::V4(Ipv4Addr::new(1, 0, 0, 1)),
+        ],
+    },
+    // Google Public DNS documentation (DoH at dns.google/dns-query; 8.8.8.8, 8.8.4.4).
+    DohProvider {
+        name: "Google",
+        url: "https://dns.google/dns-query",
+        addresses: &[
+            IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8)),
+            IpAddr::V4(Ipv4Addr::new(8, 8, 4, 4)),
+        ],
+    },
+    // Quad9's service page (DoH at dns.quad9.net/dns-query; 9.9.9.9, 149.112.112.112).
+    DohProvider {
+        name: "Quad9",
+        url: "https://dns.quad9.net/dns-query",
+        addresses: &[
+            IpAddr::V4(Ipv4Addr::new(9, 9, 9, 9)),
+            IpAddr::V4(Ipv4Addr::new(149, 112, 112, 112)),
+        ],
+    },
+    // AliDNS (Alibaba) documentation (DoH at dns.alidns.com/dns-query; 223.5.5.5,
+    // 223.6.6.6).
+    DohProvider {
+        name: "AliDNS",
+        url: "https://dns.alidns.com/dns-query",
+        addresses: &[
+            IpAddr::V4(Ipv4Addr::new(223, 5, 5, 5)),
+            IpAddr::V4(Ipv4Addr::new(223, 6, 6, 6)),
+        ],
+    },
+    // DNSPod (Tencent) public DNS documentation (DoH at doh.pub/dns-query; 1.12.12.12,
+    // 120.53.53.53).
+    DohProvider {
+        name: "DNSPod",
+        url: "https://doh.pub/dns-query",
+        addresses: &[
+            IpAddr::V4(Ipv4Addr::new(1, 12, 12, 12)),
+            IpAddr::V4(Ipv4Addr::new(120, 53, 53, 53)),
+        ],
+    },
 ];
 
 /// The scramble id assumed when the chapter template does not state one, as the Python

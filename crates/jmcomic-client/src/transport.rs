@@ -1,12 +1,12 @@
 //! What every request goes through, whatever the protocol: the HTTP client, the domain pools,
-//! the one retry engine over them, bounded bodies, and the checks of statuses and of the
-//! site's error pages.
+//! the one retry engine over them, the pacing of requests per host, bounded bodies, and the
+//! checks of statuses and of the site's error pages.
 //!
 //! Protocols build their requests (URL, headers, signing) and read the answers; this module
 //! sends them and says whether an answer is worth reading.
 
 use std::future::Future;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -15,6 +15,7 @@ use tracing::info;
 
 use crate::domain::{Domain, DomainPool};
 use crate::error::{Attempt, Error, Result};
+use crate::memory::DomainRefresh;
 use crate::retry::{RetryPolicy, Verdict, classify};
 use crate::session::SessionStore;
 use crate::site;
@@ -29,8 +30,15 @@ pub(crate) struct Transport {
     http_no_redirect: reqwest::Client,
     /// The API domains; replaced as a whole by a domain refresh, so readers take a snapshot.
     api: RwLock<Arc<DomainPool>>,
+    /// The API domain to start from (one that worked in an earlier run), kept across a
+    /// domain refresh.
+    preferred_api: Option<Domain>,
+    /// What this client's domain refresh found, to be kept for later runs.
+    refreshed: Mutex<Option<DomainRefresh>>,
     /// The image hosts; replaced as a whole when a web page names its CDN host.
     images: RwLock<Arc<DomainPool>>,
+    /// Waits before requests so that no host gets more than its rate limit.
+    pacer: Pacer,
     /// Retries, timeouts, body limits.
     pub(crate) limits: Limits,
     /// Configured headers; they replace the defaults of the same name.
@@ -70,20 +78,151 @@ pub(crate) struct Reply {
     pub(crate) body: Bytes,
 }
 
+/// The domains a [`Transport`] starts with, each with the one to try first.
+pub(crate) struct StartDomains {
+    pub(crate) api: Vec<Domain>,
+    pub(crate) preferred_api: Option<Domain>,
+    pub(crate) images: Vec<Domain>,
+    pub(crate) preferred_image: Option<Domain>,
+}
+
+/// Which kind of host a request goes to: hosts are paced per role, as the API and the CDN
+/// may have limits of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Role {
+    /// The API or web domains, and what finds them (domain servers, discovery URLs).
+    Api,
+    /// The image CDN.
+    Cdn,
+}
+
+/// A rate limit per host: at most `requests` requests in any `per`.
+///
+/// Requests are spread evenly, one every `per / requests`, rather than let through in a
+/// burst and then held back: that way no window of length `per` ever holds more than
+/// `requests` of them, whichever way a site counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// Requests allowed per `per` (at least 1).
+    pub requests: u32,
+    /// The period (more than zero).
+    pub per: Duration,
+}
+
+impl RateLimit {
+    /// At most `requests` requests per `per` to each host.
+    pub fn new(requests: u32, per: Duration) -> Self {
+        Self { requests, per }
+    }
+
+    /// The time between two requests to one host.
+    fn interval(self) -> Result<Duration> {
+        if self.requests == 0 || self.per.is_zero() {
+            return Err(Error::Build(format!(
+                "rate limit {} requests per {:?}: both must be more than zero",
+                self.requests, self.per
+            )));
+        }
+        Ok(self.per / self.requests)
+    }
+}
+
+/// One GCRA limiter per role, keyed by `host:port`.
+type HostLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// Paces requests per host and role (see [`Pacer::try_acquire`]). Without limits every
+/// request goes at once.
+///
+/// One pacer per client: every task of a process sharing the client (the download
+/// pipeline's albums, chapters and images) shares its limits.
+pub(crate) struct Pacer {
+    api: Option<HostLimiter>,
+    cdn: Option<HostLimiter>,
+}
+
+impl std::fmt::Debug for Pacer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pacer")
+            .field("api", &self.api.is_some())
+            .field("cdn", &self.cdn.is_some())
+            .finish()
+    }
+}
+
+impl Pacer {
+    /// A pacer with these limits per API (and web) host and per CDN host.
+    pub(crate) fn new(api: Option<RateLimit>, cdn: Option<RateLimit>) -> Result<Self> {
+        let limiter = |limit: Option<RateLimit>| -> Result<Option<HostLimiter>> {
+            let Some(limit) = limit else { return Ok(None) };
+            let interval = limit.interval()?;
+            // Burst 1 (the default of a quota made from a period): evenly spread requests.
+            let quota = governor::Quota::with_period(interval)
+                .ok_or_else(|| Error::Build(format!("rate limit: interval {interval:?}")))?;
+            Ok(Some(governor::RateLimiter::keyed(quota)))
+        };
+        Ok(Self {
+            api: limiter(api)?,
+            cdn: limiter(cdn)?,
+        })
+    }
+
+    /// Takes the right to send one request to `host` (`host:port`) now; when the host's
+    /// limit does not allow one yet, how long to wait before asking again.
+    pub(crate) fn try_acquire(&self, role: Role, host: &str) -> Option<Duration> {
+        use governor::clock::Clock as _;
+        let limiter = match role {
+            Role::Api => self.api.as_ref(),
+            Role::Cdn => self.cdn.as_ref(),
+        }?;
+        match limiter.check_key(&host.to_owned()) {
+            Ok(()) => None,
+            Err(not_until) => Some(not_until.wait_time_from(limiter.clock().now())),
+        }
+    }
+
+    /// Waits until a request to `url` may go.
+    async fn wait(&self, role: Role, url: &reqwest::Url) {
+        let host = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or_default()
+        );
+        while let Some(wait) = self.try_acquire(role, &host) {
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
 impl Transport {
     pub(crate) fn new(
         (http, http_no_redirect): (reqwest::Client, reqwest::Client),
-        api: Vec<Domain>,
-        images: Vec<Domain>,
+        domains: StartDomains,
         limits: Limits,
         user_headers: HeaderMap,
         session: SessionStore,
+        pacer: Pacer,
     ) -> Self {
+        let StartDomains {
+            api,
+            preferred_api,
+            images,
+            preferred_image,
+        } = domains;
         Self {
             http,
             http_no_redirect,
-            api: RwLock::new(Arc::new(DomainPool::new(api))),
-            images: RwLock::new(Arc::new(DomainPool::new(images))),
+            api: RwLock::new(Arc::new(DomainPool::starting_at(
+                api,
+                preferred_api.as_ref(),
+            ))),
+            preferred_api,
+            refreshed: Mutex::new(None),
+            images: RwLock::new(Arc::new(DomainPool::starting_at(
+                images,
+                preferred_image.as_ref(),
+            ))),
+            pacer,
             limits,
             user_headers,
             session,
@@ -105,10 +244,26 @@ impl Transport {
         Arc::clone(&self.api.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Replaces the API domains (a domain refresh); requests under way keep their snapshot.
-    pub(crate) fn set_api_domains(&self, domains: Vec<Domain>) {
-        let pool = Arc::new(DomainPool::new(domains));
+    /// Replaces the API domains (a domain refresh, which `refresh` records); requests under
+    /// way keep their snapshot. The preferred domain stays first when the new list has it.
+    pub(crate) fn set_api_domains(&self, domains: Vec<Domain>, refresh: DomainRefresh) {
+        let pool = Arc::new(DomainPool::starting_at(
+            domains,
+            self.preferred_api.as_ref(),
+        ));
         *self.api.write().unwrap_or_else(PoisonError::into_inner) = pool;
+        *self
+            .refreshed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(refresh);
+    }
+
+    /// What this client's domain refresh found, if it made one.
+    pub(crate) fn refreshed(&self) -> Option<DomainRefresh> {
+        self.refreshed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The image CDN hosts as they are now.
@@ -142,18 +297,23 @@ impl Transport {
         }
     }
 
-    /// Sends one request and reads its answer, at most `limit` bytes of body. `url` names the
-    /// request in errors.
+    /// Sends one request to a host of `role` and reads its answer, at most `limit` bytes of
+    /// body, after waiting for the host's rate limit. `url` names the request in errors.
     pub(crate) async fn send(
         &self,
+        role: Role,
         request: reqwest::RequestBuilder,
         url: &str,
         limit: u64,
     ) -> Result<Reply> {
-        let resp = request.send().await.map_err(|e| Error::Transport {
+        let transport = |source| Error::Transport {
             url: url.to_owned(),
-            source: e,
-        })?;
+            source,
+        };
+        let (http, request) = request.build_split();
+        let request = request.map_err(transport)?;
+        self.pacer.wait(role, request.url()).await;
+        let resp = http.execute(request).await.map_err(transport)?;
         let status = resp.status().as_u16();
         let final_url = resp.url().to_string();
         let retry_after = retry_after(resp.headers());
@@ -409,6 +569,24 @@ mod tests {
         );
         h.insert("retry-after", HeaderValue::from_static("7"));
         assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn pacer_spreads_requests_per_host_and_role() {
+        let second = Duration::from_secs(1);
+        let pacer = Pacer::new(Some(RateLimit::new(2, second)), None).unwrap();
+        assert_eq!(pacer.try_acquire(Role::Api, "a:443"), None);
+        let wait = pacer.try_acquire(Role::Api, "a:443").expect("held back");
+        assert!(wait > Duration::from_millis(400) && wait <= Duration::from_millis(500));
+        // Another host has its own budget; the CDN has no limit.
+        assert_eq!(pacer.try_acquire(Role::Api, "b:443"), None);
+        for _ in 0..10 {
+            assert_eq!(pacer.try_acquire(Role::Cdn, "a:443"), None);
+        }
+        for bad in [RateLimit::new(0, second), RateLimit::new(1, Duration::ZERO)] {
+            let e = Pacer::new(None, Some(bad)).unwrap_err();
+            assert!(e.to_string().contains("more than zero"), "{e}");
+        }
     }
 
     #[test]

@@ -440,6 +440,13 @@ impl Downloader {
         &self.inner.client
     }
 
+    /// Keeps what the client learnt about the domains for the next run (see
+    /// [`crate::state`]): call it when the downloads are over. Where it was written; `None`
+    /// when `client.state_file` is off or there was nothing to keep.
+    pub fn save_state(&self) -> Result<Option<std::path::PathBuf>, crate::state::StateError> {
+        self.options().save_state(&self.inner.client)
+    }
+
     /// The token that stops this downloader.
     pub fn cancel_token(&self) -> &CancellationToken {
         &self.inner.cancel

@@ -179,6 +179,7 @@ pub mod plugin;
 mod report;
 pub mod session;
 pub mod stage;
+pub mod state;
 pub mod storage;
 
 pub use album_json::ALBUM_JSON;

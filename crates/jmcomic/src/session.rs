@@ -163,13 +163,18 @@ impl SessionFile {
 
 impl Options {
     /// A client configured from these options ([`Options::client_builder`]) and logged in
-    /// with the session of `client.session_file` when that file exists.
+    /// with the session of `client.session_file` when that file exists, starting from the
+    /// domains that worked last time (`client.state_file`, see [`crate::state`]).
     ///
     /// A session file that cannot be read is reported as a warning and the client starts
     /// without it: a download does not need a login, and the account commands say clearly
     /// that one is missing.
     pub fn build_client(&self) -> crate::Result<Client> {
-        let client = self.client_builder()?.build()?;
+        let mut builder = self.client_builder()?;
+        if let Some(memory) = self.state_file().and_then(|f| f.load(self)) {
+            builder = builder.domain_memory(memory);
+        }
+        let client = builder.build()?;
         if let Some(path) = &self.client.session_file {
             match SessionFile::new(path).load() {
                 Ok(Some(saved)) => client.restore_session(saved),

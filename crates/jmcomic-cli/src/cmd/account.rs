@@ -150,7 +150,7 @@ pub fn logout(args: &LogoutArgs) -> Result<Outcome> {
 }
 
 /// A client of the logged-in user, or an error saying how to log in.
-fn account(common: &Common) -> Result<(Options, Client, tokio::runtime::Runtime)> {
+fn account(common: &Common) -> Result<(Options, Client, super::SiteRuntime)> {
     let options = load_options(common)?;
     crate::logging::init(common, &options, None, None, None, true);
     let (client, runtime) = site(&options)?;

@@ -70,14 +70,47 @@ fn nearest_command(word: &str) -> Option<&'static str> {
 }
 
 /// A client built from the options, and a runtime to drive it, for the commands that ask
-/// the site something without downloading.
-pub fn site(options: &Options) -> Result<(jmcomic::client::Client, tokio::runtime::Runtime)> {
+/// the site something without downloading. When the command is over (the runtime is
+/// dropped), what the client learnt about the domains is kept for the next run.
+pub fn site(options: &Options) -> Result<(jmcomic::client::Client, SiteRuntime)> {
     let client = options.build_client()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("jmcomic")
         .build()?;
-    Ok((client, runtime))
+    let keep = Some((options.clone(), client.clone()));
+    Ok((client, SiteRuntime { runtime, keep }))
+}
+
+/// The runtime of [`site`]: a tokio runtime that, when dropped at the end of the command,
+/// saves the client's remembered domains (`client.state_file`).
+pub struct SiteRuntime {
+    runtime: tokio::runtime::Runtime,
+    keep: Option<(Options, jmcomic::client::Client)>,
+}
+
+impl std::ops::Deref for SiteRuntime {
+    type Target = tokio::runtime::Runtime;
+
+    fn deref(&self) -> &Self::Target {
+        &self.runtime
+    }
+}
+
+impl Drop for SiteRuntime {
+    fn drop(&mut self) {
+        if let Some((options, client)) = self.keep.take() {
+            save_state(&options, &client);
+        }
+    }
+}
+
+/// Keeps what `client` learnt about the domains; a failure only costs the next run a
+/// slower start, so it is a warning.
+pub fn save_state(options: &Options, client: &jmcomic::client::Client) {
+    if let Err(e) = options.save_state(client) {
+        tracing::warn!("{e}; the next run starts from the first domain again");
+    }
 }
 
 /// The album an id names: the album itself, or a chapter's album.

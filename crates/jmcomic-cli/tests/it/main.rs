@@ -13,4 +13,5 @@ mod exports;
 mod first_hour;
 mod reliability;
 mod site;
+mod state;
 mod support;

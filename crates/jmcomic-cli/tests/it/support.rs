@@ -13,7 +13,11 @@ pub fn bin() -> Command {
     c.env_remove("JM_OPTION_PATH")
         .env_remove("JM_PASSWORD")
         .env("NO_COLOR", "1")
-        .env("XDG_CONFIG_HOME", config);
+        .env("XDG_CONFIG_HOME", config)
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join(format!("jmcomic-it-cache-{}", std::process::id())),
+        );
     c
 }
 

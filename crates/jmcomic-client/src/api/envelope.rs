@@ -12,7 +12,7 @@ use super::{ApiProtocol, app_headers, crypto, wire};
 use crate::domain::Domain;
 use crate::error::{Error, Result};
 use crate::site::{self, Endpoint};
-use crate::transport::{check_error_pages, check_status, truncate};
+use crate::transport::{Role, check_error_pages, check_status, truncate};
 
 /// What an API request returned.
 pub(crate) enum Payload {
@@ -134,7 +134,9 @@ impl ApiProtocol {
             t.http().get(url)
         };
         let request = request.headers(headers).timeout(t.limits.timeout);
-        let reply = t.send(request, &url_text, t.limits.max_body).await?;
+        let reply = t
+            .send(Role::Api, request, &url_text, t.limits.max_body)
+            .await?;
         check_status(&reply, &url_text, ep == Endpoint::ChapterViewTemplate)?;
         let set_cookies = reply.set_cookies;
         let text = String::from_utf8_lossy(&reply.body);

@@ -1,7 +1,7 @@
 //! Getting the API ready: current domains from the domain servers, session cookies and the
 //! current app version from `/setting`, each once, before the first request that needs them.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 use tracing::{info, warn};
@@ -10,8 +10,9 @@ use super::envelope::Payload;
 use super::{ApiProtocol, crypto, wire};
 use crate::domain::Domain;
 use crate::error::{Error, Result};
+use crate::memory::DomainRefresh;
 use crate::site::{self, Endpoint};
-use crate::transport::check_status;
+use crate::transport::{Role, check_status};
 
 /// What the API's set-up has done so far.
 pub(crate) struct SetupState {
@@ -78,7 +79,12 @@ impl ApiProtocol {
             match self.fetch_domain_server(url).await {
                 Ok(list) if !list.is_empty() => {
                     info!(%url, domains = ?list, "API domains from the domain server");
-                    self.net.set_api_domains(list);
+                    let refresh = DomainRefresh::new(
+                        url.clone(),
+                        list.iter().map(ToString::to_string).collect(),
+                        SystemTime::now(),
+                    );
+                    self.net.set_api_domains(list, refresh);
                     return;
                 }
                 Ok(_) => warn!(%url, "domain server lists no domains"),
@@ -91,7 +97,7 @@ impl ApiProtocol {
     pub(crate) async fn fetch_domain_server(&self, url: &str) -> Result<Vec<Domain>> {
         let t = &self.net;
         let request = t.http().get(url).timeout(Duration::from_secs(10));
-        let reply = t.send(request, url, 1 << 20).await?;
+        let reply = t.send(Role::Api, request, url, 1 << 20).await?;
         check_status(&reply, url, false)?;
         let body = reply.body;
         let bad = |reason: String| Error::BadResponse {

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::protocol::FavoriteRequest;
 use crate::query::{CommentTarget, FavoriteQuery};
 use crate::site::{self, WebEndpoint};
-use crate::transport::Reply;
+use crate::transport::{Reply, Role};
 
 impl HtmlProtocol {
     /// `POST /login` without following redirects (a redirect's cookies are the login).
@@ -48,7 +48,9 @@ impl HtmlProtocol {
                     .form(form)
                     .headers(headers)
                     .timeout(net.limits.timeout);
-                let reply = net.send(request, &url, net.limits.max_body).await?;
+                let reply = net
+                    .send(Role::Api, request, &url, net.limits.max_body)
+                    .await?;
                 if !(300..400).contains(&reply.status) {
                     check_page(&reply, &url, path, Asked::Other)?;
                 }

@@ -15,7 +15,7 @@ use tracing::{debug, info};
 use super::{Asked, FromStatic, browser_headers, check_page};
 use crate::domain::Domain;
 use crate::error::{Error, Result};
-use crate::transport::Transport;
+use crate::transport::{Role, Transport};
 
 statics! {
     LINK: Selector = "a[href]";
@@ -60,7 +60,9 @@ async fn follow(net: &Transport, start: &str) -> Result<Vec<Domain>> {
             .get(url.as_str())
             .headers(headers)
             .timeout(net.limits.timeout);
-        let reply = net.send(request, &text, net.limits.max_body).await?;
+        let reply = net
+            .send(Role::Api, request, &text, net.limits.max_body)
+            .await?;
         let location = || -> Result<url::Url> {
             let to = reply
                 .location

@@ -49,7 +49,7 @@ use crate::error::{Error, Result};
 use crate::protocol::{FavoriteRequest, Site};
 use crate::query::{Category, CategoryQuery, CommentTarget, FavoriteQuery, SearchQuery};
 use crate::site::{self, WebEndpoint};
-use crate::transport::{Reply, Transport, check_error_pages, check_status, truncate};
+use crate::transport::{Reply, Role, Transport, check_error_pages, check_status, truncate};
 
 /// The web protocol: its domains (configured or discovered) and settings. The transport
 /// (HTTP, retry engine, cookies and session) is shared with the CDN.
@@ -63,6 +63,8 @@ pub(crate) struct HtmlProtocol {
     /// Whether the CDN host the chapter pages name goes first among the image hosts (when
     /// none were configured: the page knows the current host better than a built-in list).
     adopt_page_cdn: bool,
+    /// The web domain to start from (one that worked in an earlier run).
+    preferred: Option<Domain>,
 }
 
 /// What the web protocol takes from the [`crate::ClientBuilder`].
@@ -73,6 +75,8 @@ pub(crate) struct HtmlSettings {
     pub(crate) discovery_urls: Vec<String>,
     /// Whether no image hosts were configured.
     pub(crate) adopt_page_cdn: bool,
+    /// The web domain to start from, when it is among the domains.
+    pub(crate) preferred: Option<Domain>,
 }
 
 /// What a request is about, so that an error page can be told as what it means.
@@ -104,11 +108,20 @@ impl HtmlProtocol {
         let settled = !settings.domains.is_empty();
         Self {
             net,
-            domains: RwLock::new(Arc::new(DomainPool::new(settings.domains))),
+            domains: RwLock::new(Arc::new(DomainPool::starting_at(
+                settings.domains,
+                settings.preferred.as_ref(),
+            ))),
             settled: tokio::sync::Mutex::new(settled),
             discovery_urls: settings.discovery_urls,
             adopt_page_cdn: settings.adopt_page_cdn,
+            preferred: settings.preferred,
         }
+    }
+
+    /// The web domain that last answered well, if one did.
+    pub(crate) fn last_good(&self) -> Option<String> {
+        self.snapshot().last_good().map(ToString::to_string)
     }
 
     /// The web domains as they are now (empty until discovery, when none were configured).
@@ -143,7 +156,7 @@ impl HtmlProtocol {
                 debug!(domains = ?found, "web domains discovered");
             }
             *self.domains.write().unwrap_or_else(PoisonError::into_inner) =
-                Arc::new(DomainPool::new(found));
+                Arc::new(DomainPool::starting_at(found, self.preferred.as_ref()));
             *settled = true;
         }
         drop(settled);
@@ -219,6 +232,7 @@ impl HtmlProtocol {
             };
             let reply = net
                 .send(
+                    Role::Api,
                     builder.headers(headers).timeout(net.limits.timeout),
                     &url,
                     net.limits.max_body,

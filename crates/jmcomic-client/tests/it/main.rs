@@ -2,8 +2,11 @@
 
 mod account;
 mod catalog;
+mod doh;
+mod domain_memory;
 mod faults;
 mod html;
+mod pacing;
 mod routes;
 mod support;
 mod tls;

@@ -334,8 +334,75 @@ pub struct ClientOptions {
     /// the client reads it from. `None`: the library keeps no session file (the command line
     /// then uses its default place, see its `login` command).
     pub session_file: Option<PathBuf>,
+    /// `dns` (new, default `system`): how host names are looked up: `system`, `doh` (DNS
+    /// over HTTPS through the built-in public resolvers) or the `https://` URL of a DoH
+    /// resolver (or a list of them). For networks whose DNS answers for the site are
+    /// poisoned.
+    pub dns: jmcomic_client::DnsMode,
+    /// `rate_limit` (new, default off): at most so many requests per so many seconds to
+    /// each host.
+    pub rate_limit: RateLimits,
+    /// `state_file` (new): where the domains that last worked are kept between runs (see
+    /// [`crate::state`]).
+    pub state_file: StateFileSetting,
     /// `postman`.
     pub postman: Postman,
+}
+
+/// `client.rate_limit`: `{requests: N, seconds: M}` for every host, with optional
+/// `api: {...}` and `cdn: {...}` of their own (each replacing the general one for its
+/// hosts). Requests are spread evenly: one every `seconds / requests` to each host.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct RateLimits {
+    /// `requests` / `seconds`: every host.
+    pub all: Option<Rate>,
+    /// `api`: each API (or web) host.
+    pub api: Option<Rate>,
+    /// `cdn`: each image host.
+    pub cdn: Option<Rate>,
+}
+
+impl RateLimits {
+    /// Whether no limit is set.
+    pub fn is_off(&self) -> bool {
+        self.all.is_none() && self.api.is_none() && self.cdn.is_none()
+    }
+}
+
+/// One rate: `requests` per `seconds`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Rate {
+    /// At least 1.
+    pub requests: u32,
+    /// More than 0.
+    pub seconds: f64,
+}
+
+impl Rate {
+    /// `requests` per `seconds`.
+    pub fn new(requests: u32, seconds: f64) -> Self {
+        Self { requests, seconds }
+    }
+
+    /// The client's rate limit.
+    pub fn to_client(&self) -> jmcomic_client::RateLimit {
+        jmcomic_client::RateLimit::new(self.requests, Duration::from_secs_f64(self.seconds))
+    }
+}
+
+/// `client.state_file`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum StateFileSetting {
+    /// `null` or absent: the platform's cache folder
+    /// ([`crate::state::default_state_file`]).
+    #[default]
+    Default,
+    /// `false` or `""`: no state file; every run starts from the first domain.
+    Off,
+    /// This file.
+    Path(PathBuf),
 }
 
 impl Default for ClientOptions {
@@ -351,6 +418,9 @@ impl Default for ClientOptions {
             timeout: None,
             verify_tls: true,
             session_file: None,
+            dns: jmcomic_client::DnsMode::System,
+            rate_limit: RateLimits::default(),
+            state_file: StateFileSetting::Default,
             postman: Postman::default(),
         }
     }
@@ -891,14 +961,7 @@ impl Options {
     pub fn client_builder(&self) -> Result<jmcomic_client::ClientBuilder, OptionError> {
         let c = &self.client;
         let html = c.impl_name == "html";
-        let api_domains = match (&c.domain, html) {
-            (DomainSetting::List(_), true) => Vec::new(),
-            (d, _) => d.domains_for("api"),
-        };
-        let mut image_domains = c.image_domain.domains_for(&c.impl_name);
-        if image_domains.is_empty() {
-            image_domains = c.image_domain.domains_for("api");
-        }
+        let (api_domains, image_domains, html_domains) = self.configured_domains();
         let meta = &c.postman.meta_data;
         let mut b = jmcomic_client::ClientBuilder::new()
             .api_domains(api_domains)
@@ -906,7 +969,11 @@ impl Options {
             .retry_times(c.retry_times)
             .proxy(meta.proxies.to_client_proxy())
             .cookies(meta.cookies.iter().cloned())
-            .danger_accept_invalid_certs(!c.verify_tls);
+            .danger_accept_invalid_certs(!c.verify_tls)
+            .dns(c.dns.clone())
+            .rate_limit(c.rate_limit.all.map(|r| r.to_client()))
+            .api_rate_limit(c.rate_limit.api.map(|r| r.to_client()))
+            .image_rate_limit(c.rate_limit.cdn.map(|r| r.to_client()));
         if let Some(t) = meta.timeout.or(c.timeout) {
             let d = Duration::from_secs_f64(t);
             b = b.timeout(d).image_timeout(d);
@@ -917,10 +984,31 @@ impl Options {
         if html {
             b = b
                 .protocol(jmcomic_client::ProtocolKind::Html)
-                .html_domains(c.domain.domains_for("html"))
+                .html_domains(html_domains)
                 .headers(meta.headers.iter().cloned());
         }
         Ok(b)
+    }
+
+    /// The API, image and web domains the client is given (empty: the built-in ones, or for
+    /// the web domains, discovery; the web domains only with `impl: html`).
+    pub(crate) fn configured_domains(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let c = &self.client;
+        let html = c.impl_name == "html";
+        let api_domains = match (&c.domain, html) {
+            (DomainSetting::List(_), true) => Vec::new(),
+            (d, _) => d.domains_for("api"),
+        };
+        let mut image_domains = c.image_domain.domains_for(&c.impl_name);
+        if image_domains.is_empty() {
+            image_domains = c.image_domain.domains_for("api");
+        }
+        let html_domains = if html {
+            c.domain.domains_for("html")
+        } else {
+            Vec::new()
+        };
+        (api_domains, image_domains, html_domains)
     }
 
     /// Every plugin entry as `(group, plugin)`, in file order (what runs, and how, is

@@ -9,8 +9,9 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_saphyr::Commented;
 
 use super::{
-    DomainSetting, EncoderPreset, LogMode, Options, Origin, PngLevel, ProxySetting, REDACTED,
-    VerifyLevel, absolute, redact_header, redact_kwargs, redact_userinfo,
+    DomainSetting, EncoderPreset, LogMode, Options, Origin, PngLevel, ProxySetting, REDACTED, Rate,
+    RateLimits, StateFileSetting, VerifyLevel, absolute, redact_header, redact_kwargs,
+    redact_userinfo,
 };
 
 /// An ordered YAML tree (keys keep the schema's order).
@@ -106,6 +107,55 @@ fn origin_line(o: &Options) -> String {
 
 fn strs(v: &[String]) -> Out {
     Out::Seq(v.iter().map(|s| Out::Str(s.clone())).collect())
+}
+
+fn dns(mode: &jmcomic_client::DnsMode) -> Out {
+    use jmcomic_client::DnsMode;
+    match mode {
+        DnsMode::System => Out::Str("system".into()),
+        DnsMode::Doh => note(
+            Out::Str("doh".into()),
+            "DNS over HTTPS through the built-in public resolvers",
+        ),
+        DnsMode::DohUrls(urls) if urls.len() == 1 => Out::Str(urls[0].clone()),
+        DnsMode::DohUrls(urls) => strs(urls),
+        // A mode this version's option file cannot name.
+        _ => note(Out::Null, "the client's choice"),
+    }
+}
+
+fn rate(r: Rate) -> Vec<(&'static str, Out)> {
+    vec![
+        ("requests", Out::Int(u64::from(r.requests))),
+        ("seconds", Out::Float(r.seconds)),
+    ]
+}
+
+fn rate_limit(limits: &RateLimits) -> Out {
+    if limits.is_off() {
+        return note(Out::Null, "off");
+    }
+    let mut entries = limits.all.map(rate).unwrap_or_default();
+    for (key, r) in [("api", limits.api), ("cdn", limits.cdn)] {
+        if let Some(r) = r {
+            entries.push((key, map(rate(r))));
+        }
+    }
+    map(entries)
+}
+
+fn state_file(s: &StateFileSetting) -> Out {
+    match s {
+        StateFileSetting::Default => note(
+            Out::Null,
+            crate::state::default_state_file().map_or_else(
+                || "the default place (this system has no cache folder: none)".to_owned(),
+                |p| format!("the default place: {}", p.display()),
+            ),
+        ),
+        StateFileSetting::Off => note(Out::Bool(false), "none"),
+        StateFileSetting::Path(p) => Out::Str(p.display().to_string()),
+    }
 }
 
 fn domains(d: &DomainSetting) -> Out {
@@ -280,6 +330,9 @@ pub(crate) fn to_yaml(o: &Options) -> String {
                 "no session file",
             ),
         ),
+        ("dns", dns(&c.dns)),
+        ("rate_limit", rate_limit(&c.rate_limit)),
+        ("state_file", state_file(&c.state_file)),
         (
             "postman",
             map(vec![

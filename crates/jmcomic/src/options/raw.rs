@@ -138,7 +138,36 @@ pub(crate) struct RawClient {
     pub timeout: Field<f64>,
     pub verify_tls: Field<bool>,
     pub session_file: Field<String>,
+    pub dns: Field<Vec<Text>>,
+    pub rate_limit: RawRateLimit,
+    pub state_file: Field<RawStateFile>,
     pub postman: RawPostman,
+}
+
+/// `client.rate_limit`: a limit for every host, and the API's and CDN's own.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct RawRateLimit {
+    pub all: RawRate,
+    pub api: RawRate,
+    pub cdn: RawRate,
+}
+
+/// `{requests: N, seconds: M}`, with the line of the mapping and which keys the file has
+/// (a value of the wrong type reads as absent, but is not missing).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct RawRate {
+    pub requests: Field<i128>,
+    pub seconds: Field<f64>,
+    pub line: Option<u32>,
+    pub written: (bool, bool),
+}
+
+/// `client.state_file`: a path, or `false` (or `""`) for none, or `true` for the default.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum RawStateFile {
+    Path(String),
+    Off,
+    Default,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -217,8 +246,13 @@ const CLIENT_KEYS: &[&str] = &[
     "timeout",
     "verify_tls",
     "session_file",
+    "dns",
+    "rate_limit",
+    "state_file",
     "postman",
 ];
+const RATE_LIMIT_KEYS: &[&str] = &["requests", "seconds", "api", "cdn"];
+const RATE_KEYS: &[&str] = &["requests", "seconds"];
 const POSTMAN_KEYS: &[&str] = &["type", "meta_data", "metadata"];
 const META_KEYS: &[&str] = &[
     "impersonate",
@@ -617,6 +651,19 @@ impl RawOptions {
             timeout: c.float("timeout", "a positive number of seconds"),
             verify_tls: c.bool("verify_tls"),
             session_file: c.string("session_file"),
+            dns: c.field("dns", read_dns),
+            rate_limit: read_rate_limit(&c),
+            state_file: c.field("state_file", |n, p| match &n.value {
+                Value::Str(s) if s.trim().is_empty() => Ok(RawStateFile::Off),
+                Value::Str(s) => Ok(RawStateFile::Path(s.clone())),
+                Value::Bool(false) => Ok(RawStateFile::Off),
+                Value::Bool(true) => Ok(RawStateFile::Default),
+                _ => Err(invalid(
+                    n,
+                    p,
+                    "a file path, null for the default place, or false for none",
+                )),
+            }),
             postman: RawPostman {
                 kind: pm.string("type"),
                 meta_data,
@@ -631,6 +678,51 @@ impl RawOptions {
             client,
             plugins,
         }
+    }
+}
+
+/// `client.dns`: one text (`system`, `doh`, a resolver URL) or a list of resolver URLs.
+fn read_dns(n: &Node, path: &str) -> Result<Vec<Text>, OptionError> {
+    let expected =
+        "system, doh, or the https:// URL of a DNS-over-HTTPS resolver (or a list of them)";
+    match &n.value {
+        Value::Str(s) => Ok(vec![Text {
+            value: s.trim().to_owned(),
+            line: n.line,
+        }]),
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| match &item.value {
+                Value::Str(s) => Ok(Text {
+                    value: s.trim().to_owned(),
+                    line: item.line,
+                }),
+                _ => Err(invalid(item, &format!("{path}[{i}]"), expected)),
+            })
+            .collect(),
+        _ => Err(invalid(n, path, expected)),
+    }
+}
+
+/// `client.rate_limit` and its `api` and `cdn` sub-maps.
+fn read_rate_limit(c: &Section<'_, '_>) -> RawRateLimit {
+    let section = c.section("rate_limit", RATE_LIMIT_KEYS);
+    let line = c.node("rate_limit").and_then(|n| n.line);
+    let rate = |s: &Section<'_, '_>, line: Option<u32>| RawRate {
+        requests: s.int("requests", "a positive whole number of requests"),
+        seconds: s.float("seconds", "a positive number of seconds"),
+        line,
+        written: (s.node("requests").is_some(), s.node("seconds").is_some()),
+    };
+    let sub = |key: &str| {
+        let line = section.node(key).and_then(|n| n.line);
+        rate(&section.section(key, RATE_KEYS), line)
+    };
+    RawRateLimit {
+        all: rate(&section, line),
+        api: sub("api"),
+        cdn: sub("cdn"),
     }
 }
 

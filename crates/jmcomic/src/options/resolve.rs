@@ -25,12 +25,15 @@
 use std::path::{Component, Path, PathBuf};
 
 use super::error::Problems;
-use super::raw::{Domain, Field, RawDomain, RawLog, RawOptions, RawProxy, Text, join};
+use super::raw::{
+    Domain, Field, RawDomain, RawLog, RawOptions, RawProxy, RawRate, RawRateLimit, RawStateFile,
+    Text, join,
+};
 use super::{
     ClientOptions, DomainSetting, DownloadOptions, EncoderPreset, EnvLookup, IMAGE_SUFFIXES,
     ImageOptions, LogMode, MetaData, OptionError, Options, Origin, PluginEntry, PluginOptions,
-    PngLevel, Postman, ProxySetting, Threading, VerifyLevel, cpu_count, env_names, expand_env,
-    suggest,
+    PngLevel, Postman, ProxySetting, Rate, RateLimits, StateFileSetting, Threading, VerifyLevel,
+    cpu_count, env_names, expand_env, suggest,
 };
 use crate::dir_rule::{DEFAULT_RULE, DirRule, ZhTarget};
 
@@ -519,6 +522,105 @@ fn expand_pairs(
     }
 }
 
+/// `client.dns`: `system`, `doh`, or resolver URLs (checked as the client checks them).
+// Issue 12 item 2.
+fn resolve_dns(field: Field<Vec<Text>>, problems: &Problems) -> jmcomic_client::DnsMode {
+    use jmcomic_client::DnsMode;
+    const KEY: &str = "client.dns";
+    let Field::Set(items, line) = field else {
+        return DnsMode::System;
+    };
+    let expected =
+        "system, doh, or the https:// URL of a DNS-over-HTTPS resolver (or a list of them)";
+    if let [only] = items.as_slice() {
+        match only.value.to_ascii_lowercase().as_str() {
+            "system" => return DnsMode::System,
+            "doh" => return DnsMode::Doh,
+            _ => {}
+        }
+    }
+    if items.is_empty() {
+        problems.push(bad(KEY, line, expected, "an empty list"));
+        return DnsMode::System;
+    }
+    let mut urls = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let key = if items.len() == 1 {
+            KEY.to_owned()
+        } else {
+            format!("{KEY}[{i}]")
+        };
+        let mode = DnsMode::DohUrls(vec![item.value.clone()]);
+        match mode.check() {
+            Ok(()) => urls.push(item.value.clone()),
+            Err(e) => {
+                let reason = match &e {
+                    jmcomic_client::Error::InvalidDns { reason, .. } => reason.clone(),
+                    other => other.to_string(),
+                };
+                problems.push(bad(
+                    &key,
+                    item.line.or(line),
+                    expected,
+                    format!("{:?} ({reason})", item.value),
+                ));
+            }
+        }
+    }
+    if urls.len() == items.len() {
+        DnsMode::DohUrls(urls)
+    } else {
+        DnsMode::System
+    }
+}
+
+/// Upper bound of `rate_limit.requests`.
+const MAX_RATE_REQUESTS: i128 = 1_000_000;
+
+/// One `{requests, seconds}` of `client.rate_limit`; both or neither must be set.
+// Issue 12 item 3.
+fn resolve_rate(raw: RawRate, key: &str, problems: &Problems) -> Option<Rate> {
+    let (has_requests, has_seconds) = raw.written;
+    let requests = int_in(
+        raw.requests,
+        &join(key, "requests"),
+        (1, MAX_RATE_REQUESTS),
+        "a positive whole number of requests (at most 1000000)",
+        problems,
+    );
+    let seconds = seconds(raw.seconds, &join(key, "seconds"), problems);
+    match (requests, seconds) {
+        (Some(r), Some(s)) => Some(Rate::new(r as u32, s)),
+        (None, None) => None,
+        _ => {
+            // Only when one is missing, not when it was wrong (that is said already).
+            let missing = match (has_requests, has_seconds) {
+                (false, true) => Some("requests"),
+                (true, false) => Some("seconds"),
+                _ => None,
+            };
+            if let Some(missing) = missing {
+                problems.push(bad(
+                    key,
+                    raw.line,
+                    "both `requests` and `seconds` ({requests: 10, seconds: 60} is 10 requests a minute)",
+                    format!("no `{missing}`"),
+                ));
+            }
+            None
+        }
+    }
+}
+
+fn resolve_rate_limit(raw: RawRateLimit, problems: &Problems) -> RateLimits {
+    const KEY: &str = "client.rate_limit";
+    RateLimits {
+        all: resolve_rate(raw.all, KEY, problems),
+        api: resolve_rate(raw.api, &join(KEY, "api"), problems),
+        cdn: resolve_rate(raw.cdn, &join(KEY, "cdn"), problems),
+    }
+}
+
 fn resolve_client(
     raw: super::raw::RawClient,
     env: EnvLookup<'_>,
@@ -602,6 +704,18 @@ fn resolve_client(
                     .map(|s| absolute(Path::new(&s)))
             }
             _ => None,
+        },
+        dns: resolve_dns(raw.dns, problems),
+        rate_limit: resolve_rate_limit(raw.rate_limit, problems),
+        state_file: match raw.state_file {
+            Field::Set(RawStateFile::Path(s), line) => {
+                expand(&s, "client.state_file", line, env, problems)
+                    .map_or(StateFileSetting::Default, |s| {
+                        StateFileSetting::Path(absolute(Path::new(&s)))
+                    })
+            }
+            Field::Set(RawStateFile::Off, _) => StateFileSetting::Off,
+            _ => StateFileSetting::Default,
         },
         postman: Postman {
             kind: raw.postman.kind.or(Postman::default().kind),

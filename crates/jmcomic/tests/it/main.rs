@@ -14,6 +14,7 @@ mod features;
 mod hostile;
 mod html_download;
 mod mail;
+mod network;
 mod options;
 mod pipeline;
 mod plugins;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use jmcomic::dir_rule::ZhTarget;
 use jmcomic::options::{
     DomainSetting, EncoderPreset, LogMode, OPTION_PATH_ENV, OptionError, OptionLookup, Options,
-    Origin, PngLevel, ProxySetting, VerifyLevel, Via, cpu_count,
+    Origin, PngLevel, ProxySetting, Rate, StateFileSetting, VerifyLevel, Via, cpu_count,
 };
 
 fn data(name: &str) -> PathBuf {
@@ -322,6 +322,20 @@ fn every_key_is_applied_yaml_extension() {
         c.session_file.as_deref(),
         Some(Path::new("/srv/comics/.jm-session.json"))
     );
+    assert_eq!(
+        c.dns,
+        jmcomic_client::DnsMode::DohUrls(vec![
+            "https://1.1.1.1/dns-query".into(),
+            "https://dns.google/dns-query".into()
+        ])
+    );
+    assert_eq!(c.rate_limit.all, Some(Rate::new(10, 60.0)));
+    assert_eq!(c.rate_limit.api, Some(Rate::new(5, 10.0)));
+    assert_eq!(c.rate_limit.cdn, Some(Rate::new(20, 1.5)));
+    assert_eq!(
+        c.state_file,
+        StateFileSetting::Path("/srv/comics/.jm-domains.json".into())
+    );
     assert_eq!(c.postman.kind, "requests");
     let m = &c.postman.meta_data;
     assert_eq!(m.impersonate.as_deref(), Some("safari"));
@@ -372,6 +386,11 @@ fn json_file() {
     // `metadata` is an alias of `meta_data`; explicit null proxies = no proxy.
     assert_eq!(o.client.postman.meta_data.proxies, ProxySetting::None);
     assert_eq!(o.client.postman.meta_data.cookies[0].1, "x");
+    assert_eq!(o.client.dns, jmcomic_client::DnsMode::Doh);
+    assert_eq!(o.client.rate_limit.all, None);
+    assert_eq!(o.client.rate_limit.cdn, Some(Rate::new(3, 1.0)));
+    assert_eq!(o.client.state_file, StateFileSetting::Off);
+    assert_eq!(o.state_file(), None);
     assert_eq!(group(&o, "after_photo")[0].plugin, "img2pdf");
     // impl html: the web client on the `html` entry (the `api` entry is kept for the API).
     let client = o
@@ -1271,4 +1290,121 @@ fn to_yaml_prints_the_values_in_use() {
             "the output of loaded-back output"
         );
     }
+}
+
+#[test]
+fn dns_rate_limit_and_state_file_keys() {
+    // Defaults: the system's resolver, no pacing, the state file in the cache folder.
+    let o = yaml("");
+    assert_eq!(o.client.dns, jmcomic_client::DnsMode::System);
+    assert!(o.client.rate_limit.is_off());
+    assert_eq!(o.client.state_file, StateFileSetting::Default);
+    let o = yaml("client:\n  dns: DoH\n  state_file: null\n  rate_limit: {}\n");
+    assert_eq!(o.client.dns, jmcomic_client::DnsMode::Doh);
+    assert!(o.client.rate_limit.is_off());
+    assert_eq!(o.client.state_file, StateFileSetting::Default);
+    let o = yaml("client:\n  dns: https://127.0.0.1:8443/q\n");
+    assert_eq!(
+        o.client.dns,
+        jmcomic_client::DnsMode::DohUrls(vec!["https://127.0.0.1:8443/q".into()])
+    );
+    let o = Options::from_yaml_str_with_env(
+        "client:\n  state_file: ${DIR}/d.json\n",
+        &env_of(&[("DIR", "/srv/x")]),
+    )
+    .expect("loads");
+    assert_eq!(
+        o.client.state_file,
+        StateFileSetting::Path("/srv/x/d.json".into())
+    );
+
+    // The client is built with them (a bad URL would fail here).
+    let o = yaml(
+        "client:\n  dns: [https://1.1.1.1/dns-query]\n  rate_limit: {requests: 2, seconds: 1, cdn: {requests: 5, seconds: 1}}\n",
+    );
+    o.client_builder()
+        .expect("builder")
+        .build()
+        .expect("client");
+
+    let cases = [
+        (
+            "client:\n  dns: dohh\n",
+            "line 2: client.dns: expected system, doh, or the https:// URL of a DNS-over-HTTPS resolver (or a list of them), got \"dohh\"",
+        ),
+        (
+            "client:\n  dns: [https://1.1.1.1/dns-query, 'http://127.0.0.1/dns-query']\n",
+            "client.dns[1]: expected system, doh, or the https:// URL",
+        ),
+        (
+            "client:\n  dns: 3\n",
+            "line 2: client.dns: expected system, doh",
+        ),
+        (
+            "client:\n  rate_limit:\n    requests: 0\n    seconds: 1\n",
+            "line 3: client.rate_limit.requests: expected a positive whole number of requests (at most 1000000), got 0",
+        ),
+        (
+            "client:\n  rate_limit: {requests: 5}\n",
+            "line 2: client.rate_limit: expected both `requests` and `seconds`",
+        ),
+        (
+            "client:\n  rate_limit:\n    cdn: {seconds: 2}\n",
+            "line 3: client.rate_limit.cdn: expected both `requests` and `seconds` ({requests: 10, seconds: 60} is 10 requests a minute), got no `requests`",
+        ),
+        (
+            "client:\n  rate_limit: {requests: 5, seconds: -1}\n",
+            "client.rate_limit.seconds: expected a positive number of seconds",
+        ),
+        (
+            "client:\n  rate_limit: {rquests: 5, seconds: 1}\n",
+            "unknown key client.rate_limit.rquests (did you mean `requests`?)",
+        ),
+        (
+            "client:\n  rate_limit: 10\n",
+            "line 2: client.rate_limit: expected a mapping",
+        ),
+        (
+            "client:\n  state_file: 3\n",
+            "line 2: client.state_file: expected a file path, null for the default place, or false for none, got 3",
+        ),
+        (
+            "client:\n  dsn: doh\n",
+            "unknown key client.dsn (did you mean `dns`?)",
+        ),
+    ];
+    for (text, want) in cases {
+        let msg = yaml_err(text);
+        assert!(msg.contains(want), "{text:?}\n got: {msg}\nwant: {want}");
+    }
+    // A wrong number is one mistake, not two (the missing-partner message stays out).
+    let msg = yaml_err("client:\n  rate_limit: {requests: abc, seconds: 1}\n");
+    assert!(!msg.contains("mistakes") && !msg.contains("both"), "{msg}");
+
+    // `config show` writes them so they load back the same, read by another YAML parser.
+    let o = Options::from_file_with_env(data("all_keys.yaml"), &no_env).expect("loads");
+    let out = o.to_yaml();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&out).expect("valid YAML");
+    let client = &docs[0]["client"];
+    assert_eq!(
+        client["dns"][1].as_str(),
+        Some("https://dns.google/dns-query")
+    );
+    assert_eq!(client["rate_limit"]["requests"].as_i64(), Some(10));
+    assert_eq!(client["rate_limit"]["cdn"]["seconds"].as_f64(), Some(1.5));
+    assert_eq!(
+        client["state_file"].as_str(),
+        Some("/srv/comics/.jm-domains.json")
+    );
+    let out = yaml("client:\n  state_file: false\n").to_yaml();
+    assert!(out.contains("state_file: false"), "{out}");
+    let out = yaml("").to_yaml();
+    assert!(
+        out.contains("dns: system") && out.contains("rate_limit: null # off"),
+        "{out}"
+    );
+    assert!(
+        out.contains("state_file: null # the default place"),
+        "{out}"
+    );
 }
