@@ -567,6 +567,11 @@ impl ClientBuilder {
         )
     }
 
+    /// How host names are resolved.
+    pub(crate) fn dns_mode(&self) -> &DnsMode {
+        &self.dns
+    }
+
     /// The protocol chosen.
     pub(crate) fn protocol_kind(&self) -> ProtocolKind {
         self.protocol

@@ -49,8 +49,8 @@ mod api;
 mod builder;
 mod cdn;
 mod client;
-pub mod doctor;
 mod dns;
+pub mod doctor;
 mod domain;
 mod error;
 #[doc(hidden)]

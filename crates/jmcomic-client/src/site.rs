@@ -446,16 +446,6 @@ impl WebEndpoint {
     }
 }
 
-/// DNS-over-HTTPS resolvers `doctor` compares the system's answers with: the public
-/// resolvers' own published endpoints (Cloudflare, Google, AliDNS, DNSPod), a mix reachable
-/// from inside and outside mainland China.
-pub const DOCTOR_DOH_URLS: &[&str] = &[
-    "https://1.1.1.1/dns-query",
-    "https://dns.google/dns-query",
-    "https://dns.alidns.com/dns-query",
-    "https://doh.pub/dns-query",
-];
-
 /// The album whose cover `doctor` asks each CDN host for: one the Python package's own tests
 /// download and test against, so it has been on the site for years.
 // Spec §10.

@@ -240,3 +240,37 @@ fn the_web_site_behind_a_cloudflare_challenge() {
         "a Cloudflare challenge answers instead of the site: try another domain, a proxy, or `client.impl: api`"
     );
 }
+
+/// With `client.dns` set to DNS over HTTPS, a poisoned system resolver does not matter:
+/// the doctor checks the addresses downloads use, and a download works through them.
+#[test]
+fn poisoned_dns_does_not_matter_with_client_dns() {
+    let emu = start(Emulator::builder().system_dns_poison("127.0.0.2".parse().unwrap()));
+    let tmp = tempfile::tempdir().unwrap();
+    let opt = tmp.path().join("option.yml");
+    let text = format!(
+        "client:\n  retry_times: 0\n  verify_tls: false\n  dns: {doh}\n  domain: {api}\n  image_domain: {cdn}\ndir_rule:\n  base_dir: {base}\n",
+        doh = emu.doh_url(),
+        api = serde_json::to_string(&emu.named_domains(HostRole::Api)).unwrap(),
+        cdn = serde_json::to_string(&emu.named_domains(HostRole::Cdn)).unwrap(),
+        base = serde_json::to_string(&tmp.path().join("lib")).unwrap(),
+    );
+    std::fs::write(&opt, text).unwrap();
+    let out = run(bin()
+        .arg("--option")
+        .arg(&opt)
+        .args(["doctor", "--json", "--doh", &emu.doh_url()])
+        .arg("--dns-server")
+        .arg(emu.dns_stub_addr().to_string()));
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(diagnosis(&v), ["all domains fine"]);
+    for r in v["domains"].as_array().unwrap() {
+        assert_eq!(r["dns_system"]["value"][0], "127.0.0.2");
+        assert!(r["dns_suspect"].is_null());
+        assert_eq!(r["verdict"], "ok");
+    }
+    // And the download works through DoH.
+    let out = run(bin().arg("--option").arg(&opt).args(["--json", "438516"]));
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -50,8 +50,9 @@ pub enum SystemDns {
 pub struct DoctorOptions {
     /// The system side of the DNS comparison.
     pub system_dns: SystemDns,
-    /// DNS-over-HTTPS resolvers to compare with (the first that answers is used; empty: no
-    /// comparison).
+    /// DNS-over-HTTPS resolvers to compare with, the first that answers used (empty: the
+    /// built-in public resolvers, [`site::DOH_RESOLVERS`], reached by their published
+    /// addresses).
     pub doh_urls: Vec<String>,
     /// Longest wait of each step.
     pub timeout: Duration,
@@ -65,10 +66,7 @@ impl Default for DoctorOptions {
     fn default() -> Self {
         Self {
             system_dns: SystemDns::Os,
-            doh_urls: site::DOCTOR_DOH_URLS
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
+            doh_urls: Vec::new(),
             timeout: Duration::from_secs(8),
             probe_album: site::DOCTOR_PROBE_ALBUM,
             clock_tolerance: Duration::from_secs(120),
@@ -285,6 +283,11 @@ struct Doctor<'a> {
     options: &'a DoctorOptions,
     /// For DNS over HTTPS and the HTTP steps: the builder's settings (proxy, TLS).
     http: reqwest::Client,
+    /// The DNS-over-HTTPS resolver to compare with (or why there is none).
+    doh: std::result::Result<crate::dns::DohResolver, String>,
+    /// Whether downloads resolve through DNS over HTTPS (`client.dns`): then the TCP step
+    /// connects to the DoH answer, and a poisoned system answer does not matter.
+    uses_doh: bool,
     /// The TLS configuration downloads use (or why it could not be made).
     tls: std::result::Result<Arc<rustls::ClientConfig>, String>,
 }
@@ -304,10 +307,22 @@ impl<'a> Doctor<'a> {
         let tls = crate::tls::client_config(builder.accepts_invalid_certs())
             .map(Arc::new)
             .map_err(|e| e.to_string());
+        let mode = if options.doh_urls.is_empty() {
+            crate::dns::DnsMode::Doh
+        } else {
+            crate::dns::DnsMode::DohUrls(options.doh_urls.clone())
+        };
+        let doh = match crate::dns::DohResolver::new(&mode, builder.accepts_invalid_certs()) {
+            Ok(Some(r)) => Ok(r),
+            Ok(None) => Err("no DNS-over-HTTPS resolver".to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
         Self {
             builder,
             options,
             http,
+            doh,
+            uses_doh: builder.dns_mode() != &crate::dns::DnsMode::System,
             tls,
         }
     }
@@ -406,10 +421,9 @@ impl<'a> Doctor<'a> {
             )
         } else {
             let doh = async {
-                if o.doh_urls.is_empty() {
-                    Step::skipped("no DNS-over-HTTPS resolver configured")
-                } else {
-                    probe::doh(&self.http, &host, &o.doh_urls, o.timeout).await
+                match &self.doh {
+                    Err(e) => probe::failed(Problem::NoAnswer, e.clone()),
+                    Ok(r) => probe::doh(r, &host, o.timeout).await,
                 }
             };
             tokio::join!(
@@ -417,7 +431,12 @@ impl<'a> Doctor<'a> {
                 doh
             )
         };
-        let dns_suspect = suspect(literal.is_some(), &host, &dns_system, &dns_doh);
+        let dns_suspect = if self.uses_doh {
+            // Downloads do not ask the system resolver: what it says does not matter.
+            None
+        } else {
+            suspect(literal.is_some(), &host, &dns_system, &dns_doh)
+        };
         let mut check = DomainCheck {
             role,
             domain: domain.to_string(),
@@ -436,7 +455,13 @@ impl<'a> Doctor<'a> {
             clock_offset_s: None,
             verdict: Verdict::Fail,
         };
-        let Some(ip) = check.dns_system.value().and_then(|v| v.first()).copied() else {
+        // The address downloads would use: the system's, or DoH's with `client.dns`.
+        let used = if self.uses_doh {
+            &check.dns_doh
+        } else {
+            &check.dns_system
+        };
+        let Some(ip) = used.value().and_then(|v| v.first()).copied().or(literal) else {
             return finish(check);
         };
         let addr = SocketAddr::new(ip, port);

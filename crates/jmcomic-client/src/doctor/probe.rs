@@ -128,64 +128,28 @@ async fn udp_query(
     Ok(dedup(out))
 }
 
-/// The addresses of `host` through DNS over HTTPS (RFC 8484 POST), the first resolver of
-/// `urls` that answers.
+/// The addresses of `host` through DNS over HTTPS (the client's own resolver, so the
+/// comparison is with what `client.dns: doh` would use).
 pub(super) async fn doh(
-    http: &reqwest::Client,
+    resolver: &crate::dns::DohResolver,
     host: &str,
-    urls: &[String],
     timeout: Duration,
 ) -> Step<Vec<IpAddr>> {
     let start = Instant::now();
-    let Ok(messages) = queries(host) else {
-        return failed(Problem::NoAnswer, format!("`{host}` is not a DNS name"));
-    };
-    let mut last = String::from("no DNS-over-HTTPS resolver configured");
-    'resolvers: for url in urls {
-        let mut ips = Vec::new();
-        for m in &messages {
-            let reply = http
-                .post(url)
-                .header("content-type", "application/dns-message")
-                .header("accept", "application/dns-message")
-                .body(m.clone())
-                .timeout(timeout)
-                .send()
-                .await;
-            let body = match reply {
-                Ok(r) if r.status().is_success() => match r.bytes().await {
-                    Ok(b) => b,
-                    Err(e) => {
-                        last = format!("{url}: {e}");
-                        continue 'resolvers;
-                    }
-                },
-                Ok(r) => {
-                    last = format!("{url}: HTTP {}", r.status().as_u16());
-                    continue 'resolvers;
-                }
-                Err(e) => {
-                    last = format!("{url}: {e}");
-                    continue 'resolvers;
-                }
-            };
-            match addresses(&body) {
-                Ok(a) => ips.extend(a),
-                Err(e) => {
-                    last = format!("{url}: {e}");
-                    continue 'resolvers;
-                }
-            }
+    match tokio::time::timeout(timeout, resolver.lookup(host)).await {
+        Err(_) => failed(
+            Problem::Timeout,
+            "no DNS-over-HTTPS resolver answered in time",
+        ),
+        Ok(Err(e)) => failed(Problem::NoAnswer, e.to_string()),
+        Ok(Ok(ips)) if ips.is_empty() => {
+            failed(Problem::NoAnswer, format!("no address for {host}"))
         }
-        if ips.is_empty() {
-            return failed(Problem::NoAnswer, format!("{url}: no address for {host}"));
-        }
-        return Step::Ok {
+        Ok(Ok(ips)) => Step::Ok {
             value: dedup(ips),
             ms: ms(start),
-        };
+        },
     }
-    failed(Problem::NoAnswer, last)
 }
 
 /// Whether an address is one no public site lives at: loopback, private, link-local,
