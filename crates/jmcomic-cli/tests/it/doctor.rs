@@ -208,14 +208,9 @@ fn too_many_requests() {
     assert_eq!(v["domains"][0]["http"]["problem"], "rate_limited");
 }
 
-#[test]
-fn the_web_site_behind_a_cloudflare_challenge() {
-    let emu = start(
-        Emulator::builder()
-            .fault(FaultRule::new("/", FaultKind::cloudflare()).on_role(HostRole::Html)),
-    );
-    let tmp = tempfile::tempdir().unwrap();
-    let opt = tmp.path().join("option.yml");
+/// Runs the doctor on the web protocol (`client.impl: html`) of `emu`.
+fn web_doctor(emu: &Emulator, dir: &Path) -> (Output, serde_json::Value) {
+    let opt = dir.join("option.yml");
     std::fs::write(
         &opt,
         format!(
@@ -231,14 +226,43 @@ fn the_web_site_behind_a_cloudflare_challenge() {
         .args(["doctor", "--json", "--doh", &emu.doh_url()])
         .arg("--dns-server")
         .arg(emu.dns_stub_addr().to_string()));
+    let v = serde_json::from_str(&stdout(&out)).unwrap_or(serde_json::Value::Null);
+    (out, v)
+}
+
+#[test]
+fn the_web_site_behind_a_cloudflare_challenge_or_the_region_block() {
+    let tmp = tempfile::tempdir().unwrap();
+    let emu = start(
+        Emulator::builder()
+            .fault(FaultRule::new("/", FaultKind::cloudflare()).on_role(HostRole::Html)),
+    );
+    let (out, v) = web_doctor(&emu, tmp.path());
     assert_eq!(out.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["domains"][0]["role"], "web");
     assert_eq!(v["domains"][0]["http"]["problem"], "cloudflare");
     assert_eq!(
         diagnosis(&v)[0],
         "a Cloudflare challenge answers instead of the site: try another domain, a proxy, or `client.impl: api`"
     );
+
+    let emu = start(
+        Emulator::builder()
+            .fault(FaultRule::new("/", FaultKind::region_block()).on_role(HostRole::Html)),
+    );
+    let (out, v) = web_doctor(&emu, tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(v["domains"][0]["http"]["problem"], "region_block");
+    assert_eq!(
+        diagnosis(&v)[0],
+        "the site refuses this IP's region (\"Restricted Access!\"): use a proxy in another region"
+    );
+
+    // Fine: the web site's front page answers.
+    let emu = start(Emulator::builder());
+    let (out, v) = web_doctor(&emu, tmp.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(diagnosis(&v), ["all domains fine"]);
 }
 
 /// With `client.dns` set to DNS over HTTPS, a poisoned system resolver does not matter:
