@@ -122,7 +122,7 @@ impl fmt::Debug for Domain {
 /// one failure, not one per request (the Python package restarts at domain 0 each time).
 /// A pool can also start at a preferred domain (one that worked in an earlier run), so a
 /// new process does not walk the dead ones first either.
-// Spec W4; issue 12 item 4.
+// Spec W4.
 #[derive(Debug)]
 pub(crate) struct DomainPool {
     domains: Vec<Domain>,

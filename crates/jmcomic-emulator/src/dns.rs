@@ -1,4 +1,4 @@
-//! Name resolution the way a hostile network does it (issue 12): the tables the emulator's
+//! Name resolution the way a hostile network does it: the tables the emulator's
 //! DoH endpoint and its "system resolver" stand-in answer from, how one DNS message is
 //! answered, and the stand-in itself (plain DNS on UDP and TCP, port 53 style).
 //!

@@ -1,4 +1,4 @@
-//! The DNS-over-HTTPS endpoint (RFC 8484; issue 12): `GET /dns-query?dns=<base64url>` and
+//! The DNS-over-HTTPS endpoint (RFC 8484): `GET /dns-query?dns=<base64url>` and
 //! `POST /dns-query` with `application/dns-message`, answered from the DoH table.
 //!
 //! Always HTTPS (RFC 8484 §5 requires it, and resolver libraries only speak it), offering

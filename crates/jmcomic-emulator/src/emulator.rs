@@ -677,7 +677,7 @@ impl EmulatorBuilder {
     /// the header itself), and so do the `tokenparam` freshness check
     /// ([`EmulatorBuilder::max_clock_skew`]) and the calendar of check-ins and comments.
     /// The DoH endpoint keeps the machine's time (it stands for a third party). Default 0.
-    /// An emulator extension for issue 12's clock check.
+    /// An emulator extension, for checking a client's clock check.
     #[must_use]
     pub fn clock_offset_secs(mut self, secs: i64) -> Self {
         self.clock_offset_secs = secs;
@@ -691,7 +691,7 @@ impl EmulatorBuilder {
     /// requests do not use up the budget, so a client that waits as told gets through.
     /// Calling it again for a role replaces that role's limit; `requests` 0 refuses every
     /// request. Default: no limit. An emulator extension: the real site's limits are not
-    /// known (issue 12, spec `peers.md` §3 item 23).
+    /// known; users report bans for requesting too fast.
     #[must_use]
     pub fn rate_limit(mut self, role: HostRole, requests: u32, per: Duration) -> Self {
         self.rate_limits.insert(role, RateLimit { requests, per });

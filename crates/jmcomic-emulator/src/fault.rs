@@ -73,7 +73,7 @@ pub enum FaultKind {
         /// HTTP status (200 unless given: `region-block=403`).
         status: u16,
     },
-    /// A connection-level fault (issue 12: "connections reset at the TLS handshake", what a
+    /// A connection-level fault ("connections reset at the TLS handshake", what a
     /// network that blocks the site by name does): with [`crate::EmulatorBuilder::tls`], the
     /// connection is reset (TCP RST) once the client's ClientHello has arrived, before any
     /// ServerHello. Over plain HTTP, as soon as the client's first bytes arrive, before any

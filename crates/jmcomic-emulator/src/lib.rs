@@ -110,7 +110,7 @@
 //! faults [`FaultKind::HugeDimensions`] (an image whose header claims 100000×100000 pixels)
 //! and [`FaultKind::HugeBody`] (a body of any length, streamed from one 64 KiB block).
 //!
-//! # When the site fights back (issue 12)
+//! # When the site fights back
 //!
 //! The network between a user and the site misbehaves in ways the site itself never does
 //! (spec `peers.md` §3 items 1-4 and 23). These knobs reproduce them offline so that a

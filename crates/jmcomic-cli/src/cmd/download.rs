@@ -233,7 +233,7 @@ pub fn run_download(job: Job, common: &Common) -> Result<Outcome> {
         } else {
             downloader.batch(targets).await
         };
-        // What the client learnt about the domains, for the next run (issue 12).
+        // What the client learnt about the domains, for the next run.
         super::save_state(downloader.options(), downloader.client());
         Ok::<_, jmcomic::Error>((batch, jobs))
     })?;
