@@ -36,5 +36,6 @@ extra=""                          run id_parse      256   -s none
 extra="-dict=dicts/options.dict"  run options       10000 -s none
 extra=""                          run api_response  8192  -s none
 extra="-dict=dicts/dir_rule.dict" run scramble_html 4096  -s none
+extra=""                          run web_page      65536 -s none
 extra="" RUSTC_BOOTSTRAP=1        run image_page    16384 --target-dir target/asan
 exit "$status"

@@ -1,7 +1,8 @@
 //! Entry points for fuzz targets (`fuzz/` at the workspace root). Not a stable API.
 //!
 //! They run the same code the client runs on what the network sends: the envelope parser,
-//! the decryption, the JSON-to-entity mapping and the scramble-id extraction.
+//! the decryption, the JSON-to-entity mapping, the scramble-id extraction and the web
+//! site's page parsers.
 
 /// Parses a response body as the API envelope, decrypts its `data` with `ts`, and maps the
 /// result as an album, a chapter and a search page. Must never panic.
@@ -27,4 +28,17 @@ pub fn json_entities(text: &str) {
 /// Extracts the scramble id from a chapter template page, as the client does.
 pub fn scramble_id(html: &str) -> Option<u64> {
     crate::api::extract_scramble_id(html)
+}
+
+/// Reads `html` as every page of the web site the client parses (album, chapter, search or
+/// category listing, favourites, the home page's check-in id) and as comment HTML. Must never
+/// panic: a page that is not what it should be is an error naming the part.
+pub fn web_page(html: &str) {
+    let url = "https://example.invalid/page";
+    let _ = crate::html::pages::album(html, url);
+    let _ = crate::html::pages::photo(html, url, jmcomic_model::JmId::new(1));
+    let _ = crate::html::pages::listing(html, url, "q", 1);
+    let _ = crate::html::pages::favorites(html, url, "0", 1);
+    let _ = crate::html::pages::daily_id(html, url);
+    let _ = crate::html::comments::parse(&[html.to_owned()]);
 }

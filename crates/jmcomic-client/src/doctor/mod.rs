@@ -281,8 +281,8 @@ impl ClientBuilder {
 struct Doctor<'a> {
     builder: &'a ClientBuilder,
     options: &'a DoctorOptions,
-    /// For DNS over HTTPS and the HTTP steps: the builder's settings (proxy, TLS).
-    http: reqwest::Client,
+    /// For the HTTP steps: the builder's settings (proxy, TLS), or why it could not be made.
+    http: std::result::Result<reqwest::Client, String>,
     /// The DNS-over-HTTPS resolver to compare with (or why there is none).
     doh: std::result::Result<crate::dns::DohResolver, String>,
     /// Whether downloads resolve through DNS over HTTPS (`client.dns`): then the TCP step
@@ -301,9 +301,7 @@ fn now_secs() -> u64 {
 
 impl<'a> Doctor<'a> {
     fn new(builder: &'a ClientBuilder, options: &'a DoctorOptions) -> Self {
-        let http = builder
-            .doctor_http_client()
-            .unwrap_or_else(|_| reqwest::Client::new());
+        let http = builder.doctor_http_client().map_err(|e| e.to_string());
         let tls = crate::tls::client_config(builder.accepts_invalid_certs())
             .map(Arc::new)
             .map_err(|e| e.to_string());
@@ -494,10 +492,17 @@ impl<'a> Doctor<'a> {
         addr: SocketAddr,
     ) {
         let o = self.options;
-        let client = self
+        let client = match self
             .builder
             .doctor_http_client_resolving(host, addr)
-            .unwrap_or_else(|_| self.http.clone());
+            .or_else(|_| self.http.clone())
+        {
+            Ok(c) => c,
+            Err(e) => {
+                check.http = probe::failed(Problem::Http, format!("no HTTP client: {e}"));
+                return;
+            }
+        };
         let ts = now_secs();
         let (url, request) = match check.role {
             Role::Api => {

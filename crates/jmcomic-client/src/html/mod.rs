@@ -30,9 +30,9 @@ macro_rules! statics {
 }
 
 mod account;
-mod comments;
+pub(crate) mod comments;
 mod discovery;
-mod pages;
+pub(crate) mod pages;
 
 use std::sync::{Arc, PoisonError, RwLock};
 

@@ -10,3 +10,4 @@ mod pacing;
 mod routes;
 mod support;
 mod tls;
+mod web_pages;
