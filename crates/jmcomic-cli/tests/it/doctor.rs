@@ -298,3 +298,28 @@ fn poisoned_dns_does_not_matter_with_client_dns() {
     let out = run(bin().arg("--option").arg(&opt).args(["--json", "438516"]));
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Names that resolve nowhere (neither the DNS stub nor DoH know them): no network or DNS,
+/// said as such rather than as dead domains.
+#[test]
+fn nothing_resolves() {
+    let emu = start(Emulator::builder());
+    let tmp = tempfile::tempdir().unwrap();
+    let opt = tmp.path().join("option.yml");
+    std::fs::write(
+        &opt,
+        "client:\n  verify_tls: false\n  domain: [http://api.nowhere.invalid:1]\n  image_domain: [http://cdn.nowhere.invalid:1]\n",
+    )
+    .unwrap();
+    let out = run(bin()
+        .arg("--option")
+        .arg(&opt)
+        .args(["doctor", "--json", "--doh", &emu.doh_url()])
+        .arg("--dns-server")
+        .arg(emu.dns_stub_addr().to_string()));
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let d = diagnosis(&v);
+    assert!(d[0].starts_with("no domain's name resolves"), "{d:?}");
+    assert!(!d.iter().any(|l| l.contains("may be dead")), "{d:?}");
+}

@@ -823,8 +823,30 @@ fn diagnose(checks: &[DomainCheck], app_version: &str, o: &DoctorOptions) -> (Ve
         out.push("the site refuses this IP's region (\"Restricted Access!\"): use a proxy in another region".to_owned());
     }
 
+    // No name resolves at all, by either way: no network (or no DNS), not dead domains.
+    let named: Vec<&DomainCheck> = checks
+        .iter()
+        .filter(|c| !matches!(c.dns_doh, Step::Skipped { .. }))
+        .collect();
+    let unresolved = !named.is_empty()
+        && named
+            .iter()
+            .all(|c| c.dns_system.problem().is_some() && c.dns_doh.problem().is_some());
+    if unresolved {
+        // The one thing to say first; that DoH failed too is part of it.
+        out.retain(|l| !l.starts_with("DNS over HTTPS could not be reached"));
+        out.insert(
+            0,
+            "no domain's name resolves, neither through the system's DNS nor through DNS over HTTPS: this machine seems to have no working network or DNS; check the connection (or the proxy)"
+                .to_owned(),
+        );
+    }
+
     // Dead domains, per role.
     for role in [Role::Api, Role::Web, Role::Cdn] {
+        if unresolved {
+            break;
+        }
         let of_role: Vec<&DomainCheck> = checks.iter().filter(|c| c.role == role).collect();
         if of_role.is_empty() {
             continue;
