@@ -636,30 +636,10 @@ impl ClientBuilder {
         &self,
         pin: Option<(&str, std::net::SocketAddr)>,
     ) -> Result<reqwest::Client> {
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .redirect(reqwest::redirect::Policy::limited(3));
-        http = match &self.proxy {
-            Proxy::System => http,
-            Proxy::None => http.no_proxy(),
-            Proxy::Url(url) => {
-                let full = if url.contains("://") {
-                    url.clone()
-                } else {
-                    format!("http://{url}")
-                };
-                let proxy = reqwest::Proxy::all(&full).map_err(|e| Error::InvalidProxy {
-                    proxy: redact_userinfo(url),
-                    reason: e.to_string(),
-                })?;
-                http.proxy(proxy)
-            }
-        };
+        let loopback = pin.is_some_and(|(_, addr)| addr.ip().is_loopback());
+        let mut http = self.reqwest_builder(reqwest::redirect::Policy::limited(3), loopback)?;
         if let Some((host, addr)) = pin {
             http = http.resolve(host, addr);
-            if addr.ip().is_loopback() {
-                http = http.no_proxy();
-            }
         }
         http =
             http.tls_backend_preconfigured(crate::tls::client_config(self.accept_invalid_certs)?);
@@ -702,13 +682,31 @@ impl ClientBuilder {
         all_loopback: bool,
         resolver: Option<Arc<dyn reqwest::dns::Resolve>>,
     ) -> Result<reqwest::Client> {
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
+        let mut http = self
+            .reqwest_builder(redirect, all_loopback)?
             .read_timeout(self.read_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_idle_timeout(Duration::from_secs(60));
+        if let Some(resolver) = resolver {
+            http = http.dns_resolver(resolver);
+        }
+        http =
+            http.tls_backend_preconfigured(crate::tls::client_config(self.accept_invalid_certs)?);
+        http.build().map_err(|e| Error::Build(e.to_string()))
+    }
+
+    /// A reqwest builder with the connect timeout, the `redirect` policy and the proxy
+    /// (none when `loopback`: a local emulator or mirror is never reached through the
+    /// system proxy, which would not know 127.0.0.1 as the user means it).
+    fn reqwest_builder(
+        &self,
+        redirect: reqwest::redirect::Policy,
+        loopback: bool,
+    ) -> Result<reqwest::ClientBuilder> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
             .redirect(redirect);
-        http = match &self.proxy {
-            Proxy::System if all_loopback => http.no_proxy(),
+        Ok(match &self.proxy {
+            Proxy::System if loopback => http.no_proxy(),
             Proxy::System => http,
             Proxy::None => http.no_proxy(),
             Proxy::Url(url) => {
@@ -723,13 +721,7 @@ impl ClientBuilder {
                 })?;
                 http.proxy(proxy)
             }
-        };
-        if let Some(resolver) = resolver {
-            http = http.dns_resolver(resolver);
-        }
-        http =
-            http.tls_backend_preconfigured(crate::tls::client_config(self.accept_invalid_certs)?);
-        http.build().map_err(|e| Error::Build(e.to_string()))
+        })
     }
 }
 

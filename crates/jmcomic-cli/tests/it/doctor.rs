@@ -24,9 +24,15 @@ fn doctor(emu: &Emulator, dir: &Path, api: Option<Vec<String>>) -> (Output, serd
         ),
     )
     .unwrap();
+    doctor_json(emu, &opt)
+}
+
+/// `jmcomic --option OPT doctor --json` with the emulator's DNS stub standing in for the
+/// system resolver and its DoH endpoint as the resolver to compare with.
+fn doctor_json(emu: &Emulator, opt: &Path) -> (Output, serde_json::Value) {
     let out = run(bin()
         .arg("--option")
-        .arg(&opt)
+        .arg(opt)
         .args([
             "doctor",
             "--json",
@@ -220,14 +226,7 @@ fn web_doctor(emu: &Emulator, dir: &Path) -> (Output, serde_json::Value) {
         ),
     )
     .unwrap();
-    let out = run(bin()
-        .arg("--option")
-        .arg(&opt)
-        .args(["doctor", "--json", "--doh", &emu.doh_url()])
-        .arg("--dns-server")
-        .arg(emu.dns_stub_addr().to_string()));
-    let v = serde_json::from_str(&stdout(&out)).unwrap_or(serde_json::Value::Null);
-    (out, v)
+    doctor_json(emu, &opt)
 }
 
 #[test]
@@ -280,14 +279,8 @@ fn poisoned_dns_does_not_matter_with_client_dns() {
         base = serde_json::to_string(&tmp.path().join("lib")).unwrap(),
     );
     std::fs::write(&opt, text).unwrap();
-    let out = run(bin()
-        .arg("--option")
-        .arg(&opt)
-        .args(["doctor", "--json", "--doh", &emu.doh_url()])
-        .arg("--dns-server")
-        .arg(emu.dns_stub_addr().to_string()));
+    let (out, v) = doctor_json(&emu, &opt);
     assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(diagnosis(&v), ["all domains fine"]);
     for r in v["domains"].as_array().unwrap() {
         assert_eq!(r["dns_system"]["value"][0], "127.0.0.2");
@@ -311,14 +304,8 @@ fn nothing_resolves() {
         "client:\n  verify_tls: false\n  domain: [http://api.nowhere.invalid:1]\n  image_domain: [http://cdn.nowhere.invalid:1]\n",
     )
     .unwrap();
-    let out = run(bin()
-        .arg("--option")
-        .arg(&opt)
-        .args(["doctor", "--json", "--doh", &emu.doh_url()])
-        .arg("--dns-server")
-        .arg(emu.dns_stub_addr().to_string()));
+    let (out, v) = doctor_json(&emu, &opt);
     assert_eq!(out.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let d = diagnosis(&v);
     assert!(d[0].starts_with("no domain's name resolves"), "{d:?}");
     assert!(!d.iter().any(|l| l.contains("may be dead")), "{d:?}");

@@ -4,7 +4,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use reqwest::header::HeaderValue;
 use serde_json::Value;
 use tracing::debug;
 
@@ -115,17 +114,7 @@ impl ApiProtocol {
         let t = &self.net;
         let mut headers = app_headers();
         t.add_user_headers(&mut headers);
-        let version = t.session.app_version();
-        headers.insert(
-            "token",
-            HeaderValue::from_str(&crypto::token(ts, secret))
-                .map_err(|e| Error::Build(e.to_string()))?,
-        );
-        headers.insert(
-            "tokenparam",
-            HeaderValue::from_str(&crypto::tokenparam(ts, &version))
-                .map_err(|e| Error::Build(e.to_string()))?,
-        );
+        super::sign(&mut headers, ts, secret, &t.session.app_version())?;
         t.add_cookies(&mut headers);
         debug!(url = %url_text, "api");
         let request = if ep.is_post() {

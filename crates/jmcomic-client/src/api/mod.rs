@@ -93,6 +93,23 @@ impl ApiProtocol {
     }
 }
 
+/// Adds the signature of a request made at `ts`: `token` from `secret`, `tokenparam` from
+/// the app version.
+// Spec §6.2.1, §6.2.2.
+pub(crate) fn sign(
+    headers: &mut HeaderMap,
+    ts: u64,
+    secret: &str,
+    app_version: &str,
+) -> crate::error::Result<()> {
+    let value = |text: String| {
+        HeaderValue::from_str(&text).map_err(|e| crate::error::Error::Build(e.to_string()))
+    };
+    headers.insert("token", value(crypto::token(ts, secret))?);
+    headers.insert("tokenparam", value(crypto::tokenparam(ts, app_version))?);
+    Ok(())
+}
+
 /// The app's headers, sent with every API request.
 // Spec §6.2.1.
 pub(crate) fn app_headers() -> HeaderMap {

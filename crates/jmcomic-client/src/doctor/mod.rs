@@ -24,7 +24,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::future::join_all;
-use reqwest::header::HeaderValue;
 use serde::Serialize;
 
 use crate::builder::{ClientBuilder, Proxy};
@@ -508,14 +507,14 @@ impl<'a> Doctor<'a> {
             Role::Api => {
                 let url = domain.url("/setting");
                 let mut headers = crate::api::app_headers();
-                let version = self.builder.app_version_in_use();
-                if let (Ok(t), Ok(p)) = (
-                    HeaderValue::from_str(&crate::api::crypto::token(ts, site::TOKEN_SECRET)),
-                    HeaderValue::from_str(&crate::api::crypto::tokenparam(ts, &version)),
-                ) {
-                    headers.insert("token", t);
-                    headers.insert("tokenparam", p);
-                }
+                // A header value that cannot be made only loses the signature: the answer
+                // then says what the site thinks of an unsigned request.
+                let _ = crate::api::sign(
+                    &mut headers,
+                    ts,
+                    site::TOKEN_SECRET,
+                    &self.builder.app_version_in_use(),
+                );
                 (url.clone(), client.get(url).headers(headers))
             }
             Role::Cdn => {
